@@ -1,0 +1,2 @@
+app_name = "zoom_standin"
+urlpatterns: list = []

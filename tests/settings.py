@@ -1,0 +1,50 @@
+"""Test settings: the example site's apps, a non-UTC zone on purpose, synchronous tasks.
+
+DATABASE_URL picks the database (SQLite in a temp file by default).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import dj_database_url
+
+from example_site.settings import *  # noqa: F403
+from example_site.settings import INSTALLED_APPS  # noqa: F401
+
+SECRET_KEY = "tests-only"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+
+_default_db = f"sqlite:///{tempfile.gettempdir()}/wagtail-webinars-tests.sqlite3"
+DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_db))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    DATABASES["default"]["TEST"] = {
+        "NAME": f"{tempfile.gettempdir()}/wagtail-webinars-test-db.sqlite3"
+    }
+else:
+    DATABASES["default"]["TEST"] = {"NAME": "test_wagtail_webinars"}
+
+# A campus zone with DST, different from UTC, so time-zone mistakes show.
+TIME_ZONE = "America/New_York"
+WAGTAIL_WEBINARS = {
+    "TIME_ZONE": "America/New_York",
+    "ZOOM_ACCOUNT_ID": "test-account",
+    "ZOOM_CLIENT_ID": "test-client",
+    "ZOOM_CLIENT_SECRET": "test-secret-value",
+    "ZOOM_API_URL": "https://api.zoom.test/v2",
+    "ZOOM_OAUTH_URL": "https://zoom.test/oauth/token",
+}
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+WAGTAILADMIN_BASE_URL = "http://testserver"
+
+# django-q2 reads Q_CLUSTER at import: sync runs every task inline in the test.
+Q_CLUSTER = {"name": "tests", "orm": "default", "sync": True, "catch_up": False}
+
+MEDIA_ROOT = os.path.join(tempfile.gettempdir(), "wagtail-webinars-test-media")
+LOGGING = {"version": 1, "disable_existing_loggers": False}

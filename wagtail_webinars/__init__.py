@@ -1,0 +1,3 @@
+"""Virtual events for Wagtail."""
+
+__version__ = "0.1.0.dev0"

@@ -1,0 +1,78 @@
+"""The one place that reads the ``WAGTAIL_WEBINARS`` settings dict.
+
+Everything is read at call time, never at import time, so ``override_settings``
+works in tests and a host project may change settings without reloading us.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+DEFAULTS: dict[str, Any] = {
+    # Campus local time: the zone events are entered, shown and mailed in.
+    # ``None`` means Django's TIME_ZONE.
+    "TIME_ZONE": None,
+    # Reminder lead time before the start, in minutes (overridable per event).
+    "REMINDER_LEAD_MINUTES": 120,
+    # How many reminders go over one SMTP connection.
+    "REMINDER_BATCH_SIZE": 200,
+    # A claimed-but-unsent reminder is taken over by a later sweep after this.
+    "REMINDER_CLAIM_TIMEOUT_SECONDS": 300,
+    # Attendance window for join-link clicks, relative to start and end.
+    "ATTENDANCE_OPENS_MINUTES_BEFORE": 15,
+    "ATTENDANCE_CLOSES_MINUTES_AFTER": 0,
+    # Where mails come from when the page has no address of its own.
+    "FROM_EMAIL": None,
+    # Zoom Server-to-Server OAuth. Each may also come from the environment
+    # variable of the same name (ZOOM_ACCOUNT_ID, ...).
+    "ZOOM_ACCOUNT_ID": None,
+    "ZOOM_CLIENT_ID": None,
+    "ZOOM_CLIENT_SECRET": None,
+    "ZOOM_API_URL": "https://api.zoom.us/v2",
+    "ZOOM_OAUTH_URL": "https://zoom.us/oauth/token",
+    "ZOOM_TIMEOUT": (5, 30),
+    # Registrant sync retries (transient errors): attempts and backoff base.
+    "SYNC_MAX_ATTEMPTS": 8,
+    "SYNC_BACKOFF_SECONDS": 30,
+    # Extra providers (or replacements): {"block_name": "dotted.path.Class"}.
+    "PROVIDERS": {},
+}
+
+ZOOM_CREDENTIAL_SETTINGS = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
+
+
+def get_setting(name: str) -> Any:
+    """Return one WAGTAIL_WEBINARS setting, falling back to the documented default."""
+    if name not in DEFAULTS:
+        raise ImproperlyConfigured(f"Unknown wagtail-webinars setting WAGTAIL_WEBINARS['{name}']")
+    user = getattr(settings, "WAGTAIL_WEBINARS", {}) or {}
+    if name in user:
+        return user[name]
+    if name in ZOOM_CREDENTIAL_SETTINGS:
+        return os.environ.get(name) or DEFAULTS[name]
+    return DEFAULTS[name]
+
+
+def campus_time_zone_name() -> str:
+    return get_setting("TIME_ZONE") or settings.TIME_ZONE
+
+
+def campus_time_zone():
+    """The campus zone as a ``zoneinfo.ZoneInfo``."""
+    import zoneinfo
+
+    name = campus_time_zone_name()
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as err:
+        raise ImproperlyConfigured(
+            f"WAGTAIL_WEBINARS['TIME_ZONE'] (or TIME_ZONE) is not a known time zone: {name!r}"
+        ) from err
+
+
+def from_email() -> str:
+    return get_setting("FROM_EMAIL") or settings.DEFAULT_FROM_EMAIL

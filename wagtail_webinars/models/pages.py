@@ -1,0 +1,258 @@
+"""The event page: a Wagtail form page with a time, a provider and a registration form."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from modelcluster.fields import ParentalKey
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.contrib.forms.models import AbstractForm, AbstractFormField
+from wagtail.fields import RichTextField, StreamField
+
+from ..blocks import location_blocks
+from ..conf import campus_time_zone, get_setting
+from ..fields import CampusDateTimeField
+from ..forms import EventPageAdminForm, RegistrationFormBuilder
+
+
+class RegistrationFormField(AbstractFormField):
+    """An extra question an editor adds to an event's registration form."""
+
+    page = ParentalKey(
+        "wagtail_webinars.EventPage", on_delete=models.CASCADE, related_name="form_fields"
+    )
+
+
+class EventPageMixin:
+    """Behaviour of an event page, kept apart from the fields so a host project
+    with a swapped base Page model can build its own concrete page."""
+
+    form_builder = RegistrationFormBuilder
+    base_form_class = EventPageAdminForm
+
+    # -- provider -------------------------------------------------------------------
+    @property
+    def location_block(self):
+        """The one virtual-location block, or ``None`` while none is set."""
+        return self.location[0] if self.location else None
+
+    @property
+    def location_kind(self) -> str:
+        block = self.location_block
+        return block.block_type if block else ""
+
+    @cached_property
+    def provider(self):
+        from ..providers import get_provider_class
+
+        block = self.location_block
+        if block is None:
+            return None
+        return get_provider_class(block.block_type)(dict(block.value), event=self)
+
+    @property
+    def is_managed(self) -> bool:
+        return bool(self.provider and self.provider.can_push_registrants)
+
+    # -- time -----------------------------------------------------------------------
+    @property
+    def local_start(self) -> datetime:
+        return timezone.localtime(self.start, campus_time_zone())
+
+    @property
+    def local_end(self) -> datetime:
+        return timezone.localtime(self.end, campus_time_zone())
+
+    @property
+    def reminder_lead(self) -> timedelta:
+        minutes = self.reminder_lead_minutes
+        if minutes is None:
+            minutes = get_setting("REMINDER_LEAD_MINUTES")
+        return timedelta(minutes=minutes)
+
+    @property
+    def reminder_due_at(self) -> datetime:
+        return self.start - self.reminder_lead
+
+    # -- registration -----------------------------------------------------------------
+    def get_submission_class(self):
+        from .registration import Registration
+
+        return Registration
+
+    def get_data_fields(self):
+        fields = [
+            ("submit_time", _("Registered")),
+            ("first_name", _("First name")),
+            ("last_name", _("Last name")),
+            ("email", _("Email")),
+            ("status", _("Status")),
+            ("checked_in_at", _("Checked in")),
+        ]
+        fields += [(f.clean_name, f.label) for f in self.get_form_fields()]
+        return fields
+
+    def registration_closed_reason(self, now: datetime | None = None) -> str | None:
+        """Why a visitor cannot register now, or ``None`` when they can (capacity aside)."""
+        now = now or timezone.now()
+        if self.registration_opens and now < self.registration_opens:
+            opens = timezone.localtime(self.registration_opens, campus_time_zone())
+            return _("Registration opens %(when)s.") % {"when": _format_local(opens)}
+        if self.registration_closes and now >= self.registration_closes:
+            return _("Registration for this event has closed.")
+        if now >= self.start:
+            return _("This event has already started, so registration is closed.")
+        return None
+
+    def active_registration_count(self) -> int:
+        return self.get_submissions().filter(status="registered").count()
+
+    def spots_left(self) -> int | None:
+        if self.capacity is None:
+            return None
+        return max(self.capacity - self.active_registration_count(), 0)
+
+    def process_form_submission(self, form):
+        """Wagtail's hook: every form path goes through the registration service."""
+        from .. import registration as service
+
+        result = service.register(
+            self,
+            email=form.cleaned_data["email"],
+            first_name=form.cleaned_data["first_name"],
+            last_name=form.cleaned_data["last_name"],
+            answers=form.custom_answers(),
+            source="web",
+        )
+        return result
+
+    def serve(self, request, *args, **kwargs):
+        from .. import registration as service
+
+        context = self.get_context(request)
+        if request.method == "POST":
+            form = self.get_form(request.POST, request.FILES, page=self, user=request.user)
+            if form.is_valid():
+                if form.is_bot:
+                    # Look like success so the bot learns nothing; save nothing.
+                    context["result"] = None
+                    return TemplateResponse(
+                        request, self.get_landing_page_template(request), context
+                    )
+                try:
+                    result = self.process_form_submission(form)
+                except service.RegistrationRefused as refused:
+                    form.add_error(None, refused.message)
+                else:
+                    context["result"] = result
+                    context["form_submission"] = result.registration
+                    return TemplateResponse(
+                        request, self.get_landing_page_template(request), context
+                    )
+        else:
+            form = self.get_form(page=self, user=request.user)
+        context["form"] = form
+        context["closed_reason"] = self.registration_closed_reason()
+        context["spots_left"] = self.spots_left()
+        return TemplateResponse(request, self.get_template(request), context)
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.start and self.end and self.end <= self.start:
+            errors["end"] = _("The event must end after it starts.")
+        if (
+            self.registration_opens
+            and self.registration_closes
+            and self.registration_closes <= self.registration_opens
+        ):
+            errors["registration_closes"] = _("Registration must close after it opens.")
+        if self.registration_opens and self.start and self.registration_opens >= self.start:
+            errors["registration_opens"] = _("Registration must open before the event starts.")
+        if self.capacity is not None and self.capacity < 1:
+            errors["capacity"] = _("Capacity must be at least 1, or empty for no limit.")
+        if errors:
+            raise ValidationError(errors)
+
+
+def _format_local(value: datetime) -> str:
+    from ..templatetags.webinars import campus_datetime
+
+    return campus_datetime(value)
+
+
+class AbstractEventPage(EventPageMixin, AbstractForm):
+    start = CampusDateTimeField(_("starts"))
+    end = CampusDateTimeField(_("ends"))
+    description = RichTextField(_("description"), blank=True)
+    reply_to = models.EmailField(
+        _("reply-to address"),
+        blank=True,
+        help_text=_("Replies to the confirmation and reminder emails go here."),
+    )
+    location = StreamField(
+        location_blocks(),
+        min_num=1,
+        max_num=1,
+        verbose_name=_("virtual location"),
+        help_text=_("Pick the video provider. Set the meeting up in the provider first."),
+    )
+    venue = models.TextField(
+        _("in-person venue"),
+        blank=True,
+        help_text=_("Optional, for hybrid events: where people can attend in person."),
+    )
+    registration_opens = CampusDateTimeField(_("registration opens"), null=True, blank=True)
+    registration_closes = CampusDateTimeField(_("registration closes"), null=True, blank=True)
+    capacity = models.PositiveIntegerField(
+        _("capacity"), null=True, blank=True, help_text=_("Leave empty for no limit.")
+    )
+    reminder_lead_minutes = models.PositiveIntegerField(
+        _("reminder lead time (minutes)"),
+        null=True,
+        blank=True,
+        help_text=_("When to send the reminder before the start. Empty: the site default."),
+    )
+    # The seed's "Config" column: what the managed provider last told us.
+    provider_config = models.JSONField(default=dict, blank=True, editable=False)
+    provider_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    content_panels = [
+        *AbstractForm.content_panels,
+        MultiFieldPanel(
+            [FieldRowPanel([FieldPanel("start"), FieldPanel("end")])], heading=_("When")
+        ),
+        FieldPanel("description"),
+        FieldPanel("location"),
+        FieldPanel("venue"),
+        MultiFieldPanel(
+            [
+                FieldRowPanel(
+                    [FieldPanel("registration_opens"), FieldPanel("registration_closes")]
+                ),
+                FieldPanel("capacity"),
+                FieldPanel("reply_to"),
+                FieldPanel("reminder_lead_minutes"),
+            ],
+            heading=_("Registration"),
+        ),
+        InlinePanel("form_fields", label=_("Extra registration questions")),
+    ]
+
+    template = "wagtail_webinars/event_page.html"
+    landing_page_template = "wagtail_webinars/event_page_landing.html"
+
+    class Meta:
+        abstract = True
+
+
+class EventPage(AbstractEventPage):
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")

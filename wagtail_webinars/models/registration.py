@@ -1,0 +1,134 @@
+"""One row per person per event: every step of the flow reads and writes it."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from wagtail.contrib.forms.models import AbstractFormSubmission
+
+from ..validators import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
+
+
+class RegistrationQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=Registration.Status.REGISTERED)
+
+
+class Registration(AbstractFormSubmission):
+    """A registration, stored through Wagtail's form-submission machinery.
+
+    ``form_data`` keeps the answers (standard fields and the editor's extra
+    questions) so the admin's submissions list and export work unchanged; the
+    columns below are what the rest of the flow queries.
+    """
+
+    class Status(models.TextChoices):
+        REGISTERED = "registered", _("Registered")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    class Source(models.TextChoices):
+        WEB = "web", _("Event page")
+        ADMIN = "admin", _("Staff (admin)")
+        API = "api", _("GraphQL API")
+
+    class SyncStatus(models.TextChoices):
+        NOT_APPLICABLE = "not_applicable", _("Not applicable")
+        PENDING = "pending", _("Pending")
+        SYNCED = "synced", _("Synced")
+        FAILED = "failed", _("Sync failed")
+
+    class CheckinSource(models.TextChoices):
+        EMAIL_CLICK = "email_click", _("Reminder link click")
+        PROVIDER_REPORT = "provider_report", _("Provider participant report")
+        STAFF = "staff", _("Staff")
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(_("email"), max_length=EMAIL_MAX_LENGTH)
+    first_name = models.CharField(_("first name"), max_length=NAME_MAX_LENGTH)
+    last_name = models.CharField(_("last name"), max_length=NAME_MAX_LENGTH)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.REGISTERED
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default="web")
+    registered_at = models.DateTimeField(_("registered at"), auto_now_add=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # -- provider sync (managed providers) --------------------------------------------
+    sync_status = models.CharField(
+        _("sync status"),
+        max_length=16,
+        choices=SyncStatus.choices,
+        default=SyncStatus.NOT_APPLICABLE,
+    )
+    sync_error = models.TextField(_("sync problem"), blank=True)
+    sync_attempts = models.PositiveSmallIntegerField(default=0, editable=False)
+    sync_retry_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when an add-registrant call may have reached the provider without our
+    # seeing the answer (timeout, reset): look the registrant up before adding again.
+    sync_add_uncertain = models.BooleanField(default=False, editable=False)
+    synced_at = models.DateTimeField(null=True, blank=True, editable=False)
+    provider_registrant_id = models.CharField(max_length=128, blank=True, editable=False)
+    provider_join_url = models.URLField(max_length=1024, blank=True, editable=False)
+    # What the provider has for this person now: "", "approved" or "cancelled".
+    provider_status = models.CharField(max_length=16, blank=True, editable=False)
+
+    # -- reminders ------------------------------------------------------------------
+    # The event start the reminder was sent for: a moved event gets a new reminder.
+    reminder_sent_for = models.DateTimeField(null=True, blank=True, editable=False)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminder_claimed_for = models.DateTimeField(null=True, blank=True, editable=False)
+    reminder_claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminder_error = models.TextField(blank=True, editable=False)
+    reminder_resend_count = models.PositiveIntegerField(default=0, editable=False)
+    reminder_resent_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    # -- join link and check-in -----------------------------------------------------------
+    join_opened_at = models.DateTimeField(null=True, blank=True, editable=False)
+    join_clicked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    join_click_count = models.PositiveIntegerField(default=0, editable=False)
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    checkin_source = models.CharField(
+        _("check-in source"), max_length=16, choices=CheckinSource.choices, blank=True
+    )
+
+    objects = RegistrationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("registration")
+        verbose_name_plural = _("registrations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["page", "email"], name="webinars_one_registration_per_email"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["page", "status"], name="webinars_reg_page_status"),
+            models.Index(fields=["sync_status", "sync_retry_at"], name="webinars_reg_sync"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.full_name} <{self.email}>"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.REGISTERED
+
+    def get_data(self) -> dict:
+        # The submissions list and CSV export read this; include our columns.
+        return {
+            **self.form_data,
+            "email": self.email,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "status": self.get_status_display(),
+            "submit_time": self.submit_time,
+            "checked_in_at": self.checked_in_at,
+        }

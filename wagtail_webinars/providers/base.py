@@ -1,0 +1,133 @@
+"""The small interface every video provider implements.
+
+A provider is built around one event's location block value. Link-only
+("unmanaged") providers only answer :meth:`Provider.join_info`; managed ones
+also talk to the provider's API. An operation a provider cannot do raises
+:class:`~wagtail_webinars.providers.errors.UnsupportedOperation`, so callers
+ask the capability flags first instead of catching.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_lazy as _
+
+from .errors import UnsupportedOperation
+
+if TYPE_CHECKING:
+    from wagtail_webinars.models import EventPage, Registration
+
+# The seed's field table: what each provider needs in XID / URL / Password / Config.
+REQUIRED = "required"
+BLANK = "blank"
+AUTO = "auto-populated"
+
+CHECKIN_EMAIL_CLICK = "email_click"
+CHECKIN_PROVIDER_REPORT = "provider_report"
+
+
+@dataclass(frozen=True)
+class JoinInfo:
+    """What a registrant needs to get in: the link and, where there is one, the password."""
+
+    url: str
+    password: str = ""
+
+
+@dataclass
+class Metadata:
+    """What a managed provider tells us about a meeting or webinar."""
+
+    join_url: str = ""
+    password: str = ""
+    topic: str = ""
+    start_time: datetime | None = None
+    time_zone: str = ""
+    duration_minutes: int | None = None
+    registration_required: bool = False
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RegistrantRecord:
+    """One registrant as the provider knows them."""
+
+    registrant_id: str
+    email: str
+    join_url: str = ""
+    status: str = ""
+
+
+@dataclass(frozen=True)
+class Participant:
+    """One row of a provider's participant report."""
+
+    name: str
+    email: str
+    join_time: datetime | None = None
+    leave_time: datetime | None = None
+    duration_seconds: int = 0
+    registrant_id: str = ""
+
+
+class Provider:
+    """Base class. Subclasses set the capability flags and override what they can do."""
+
+    #: The StreamField block name this provider serves (``zoom_meeting`` ...).
+    kind: str = ""
+    label: str = ""
+    requires_api_keys: bool = False
+    can_push_registrants: bool = False
+    can_pull_participants: bool = False
+    checkin_method: str = CHECKIN_EMAIL_CLICK
+    #: The seed's table, by block field name.
+    field_rules: Mapping[str, str] = {}
+
+    def __init__(self, location: Mapping[str, Any] | None = None, event: EventPage | None = None):
+        self.location = dict(location or {})
+        self.event = event
+
+    # -- what every provider answers -------------------------------------------------
+    def join_info(self, registration: Registration | None = None) -> JoinInfo:
+        return JoinInfo(
+            url=self.location.get("join_url") or "",
+            password=self.location.get("password") or "",
+        )
+
+    @property
+    def external_id(self) -> str:
+        """The meeting or webinar id (digits only) or ``""``."""
+        return str(self.location.get("meeting_id") or "")
+
+    # -- managed operations --------------------------------------------------------------
+    def fetch_metadata(self) -> Metadata:
+        raise UnsupportedOperation(self, "fetch_metadata")
+
+    def push_registrant(self, registration: Registration) -> RegistrantRecord:
+        raise UnsupportedOperation(self, "push_registrant")
+
+    def find_registrant(self, email: str) -> RegistrantRecord | None:
+        raise UnsupportedOperation(self, "find_registrant")
+
+    def cancel_registrant(self, registration: Registration) -> None:
+        raise UnsupportedOperation(self, "cancel_registrant")
+
+    def approve_registrant(self, registration: Registration) -> None:
+        raise UnsupportedOperation(self, "approve_registrant")
+
+    def batch_push(self, registrations: Iterable[Registration]) -> list[RegistrantRecord]:
+        raise UnsupportedOperation(self, "batch_push")
+
+    def pull_participants(self) -> Iterator[Participant]:
+        raise UnsupportedOperation(self, "pull_participants")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.kind} {self.external_id or ''}>".replace(" >", ">")
+
+
+MANAGED_LABEL = _("managed")
+UNMANAGED_LABEL = _("link only")

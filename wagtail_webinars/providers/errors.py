@@ -1,0 +1,61 @@
+"""Errors raised by the provider layer.
+
+Every provider error derives from :class:`ProviderError`, so callers that only
+want "did the provider fail" catch one class.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+class ProviderError(Exception):
+    """Root of every provider error."""
+
+
+class UnsupportedOperation(ProviderError):
+    """The provider cannot do this (an unmanaged provider asked to push, say)."""
+
+    def __init__(self, provider: object, operation: str):
+        self.provider = provider
+        self.operation = operation
+        name = type(provider).__name__ if not isinstance(provider, str) else provider
+        super().__init__(f"{name} does not support {operation}")
+
+
+class ProviderConfigurationError(ProviderError, ImproperlyConfigured):
+    """Credentials or settings are missing or wrong (names the setting, never its value)."""
+
+
+class ProviderAPIError(ProviderError):
+    """The provider's API answered with an error, or could not be reached.
+
+    ``status`` is the HTTP status (``None`` when no response came back),
+    ``code`` the provider's own error code, ``message`` its text.
+    ``retry_after`` (seconds), when set, says when trying again makes sense.
+    ``transient`` says whether retrying later may succeed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: int | str | None = None,
+        retry_after: float | None = None,
+        transient: bool = False,
+    ):
+        self.message = message
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+        self.transient = transient
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.status is not None:
+            parts.append(f"HTTP {self.status}")
+        if self.code is not None:
+            parts.append(f"code {self.code}")
+        return " ".join([parts[0], f"({', '.join(parts[1:])})" if parts[1:] else ""]).strip()

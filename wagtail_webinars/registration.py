@@ -1,0 +1,194 @@
+"""The registration service: register, cancel, re-register.
+
+Every entry point (the event page, the Wagtail admin, GraphQL) calls these
+functions, so the rules live in exactly one place:
+
+* one row per (event, email); a duplicate for an active registration creates
+  nothing and resends the confirmation;
+* registering again after a cancellation re-activates the same row (so the
+  provider re-approves the same registrant instead of adding a new one);
+* no registration before it opens, after it closes, once the event started, or
+  beyond capacity, whichever path the request came through.
+
+Capacity holds under concurrency because each registration locks the event's
+row first (PostgreSQL: ``SELECT ... FOR UPDATE``; SQLite: an IMMEDIATE
+transaction serialises writers).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import signals, validators
+from .models import EventPage, Registration
+
+logger = logging.getLogger(__name__)
+
+
+class RegistrationRefused(Exception):
+    """The rules say no. ``message`` is fit to show the visitor; ``code`` is for programs."""
+
+    def __init__(self, message: str, code: str):
+        self.message = message
+        self.code = code
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class RegistrationResult:
+    registration: Registration
+    #: "created", "reactivated" or "already_registered".
+    outcome: str
+
+    @property
+    def created(self) -> bool:
+        return self.outcome == "created"
+
+    @property
+    def already_registered(self) -> bool:
+        return self.outcome == "already_registered"
+
+
+def validate_registrant(email: str, first_name: str, last_name: str) -> tuple[str, str, str]:
+    """Clean the three standard fields or raise a ``ValidationError`` keyed by field."""
+    errors: dict[str, ValidationError] = {}
+    cleaned: dict[str, str] = {}
+    for field, func in (
+        ("email", lambda: validators.clean_email(email)),
+        ("first_name", lambda: validators.clean_name(first_name, _("first name"))),
+        ("last_name", lambda: validators.clean_name(last_name, _("last name"))),
+    ):
+        try:
+            cleaned[field] = func()
+        except ValidationError as err:
+            errors[field] = err
+    if errors:
+        raise ValidationError(errors)
+    return cleaned["email"], cleaned["first_name"], cleaned["last_name"]
+
+
+def register(
+    event: EventPage,
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    answers: dict | None = None,
+    source: str = Registration.Source.WEB,
+    now: datetime | None = None,
+    enforce_rules: bool = True,
+) -> RegistrationResult:
+    """Register someone for ``event`` (or re-activate their cancelled registration).
+
+    ``enforce_rules=False`` lets staff add someone after registration closed or
+    beyond capacity; everything else (validation, one row per email) still holds.
+    Raises ``ValidationError`` for bad input and ``RegistrationRefused`` when the
+    rules say no; in both cases nothing is saved.
+    """
+    email, first_name, last_name = validate_registrant(email, first_name, last_name)
+    answers = dict(answers or {})
+    now = now or timezone.now()
+    if not isinstance(event, EventPage):
+        raise RegistrationRefused(_("This page does not take registrations."), "not_an_event")
+
+    try:
+        with transaction.atomic():
+            result = _register_locked(
+                event, email, first_name, last_name, answers, source, now, enforce_rules
+            )
+    except IntegrityError:
+        # Only reachable if the lock was bypassed (another code path inserting):
+        # the unique constraint kept one row, so treat it as a duplicate.
+        existing = Registration.objects.get(page=event, email=email)
+        result = RegistrationResult(existing, "already_registered")
+
+    transaction.on_commit(
+        lambda: signals.registration_changed(result.registration.pk, result.outcome)
+    )
+    logger.info(
+        "registration %s for event %s: %s", result.registration.pk, event.pk, result.outcome
+    )
+    return result
+
+
+def _register_locked(event, email, first_name, last_name, answers, source, now, enforce_rules):
+    # Lock the event row: concurrent registrations for one event queue here, so the
+    # capacity count below cannot be raced.
+    locked = EventPage.objects.select_for_update().only("pk", "capacity").get(pk=event.pk)
+    existing = (
+        Registration.objects.select_for_update().filter(page_id=event.pk, email=email).first()
+    )
+    if existing is not None and existing.is_active:
+        return RegistrationResult(existing, "already_registered")
+
+    if enforce_rules:
+        reason = event.registration_closed_reason(now)
+        if reason:
+            raise RegistrationRefused(reason, "closed")
+        if locked.capacity is not None:
+            taken = Registration.objects.filter(page_id=event.pk, status="registered").count()
+            if taken >= locked.capacity:
+                raise RegistrationRefused(_("Sorry, this event is full."), "full")
+
+    form_data = {**answers, "first_name": first_name, "last_name": last_name, "email": email}
+    sync_status = (
+        Registration.SyncStatus.PENDING
+        if event.is_managed
+        else Registration.SyncStatus.NOT_APPLICABLE
+    )
+    if existing is not None:
+        existing.status = Registration.Status.REGISTERED
+        existing.first_name = first_name
+        existing.last_name = last_name
+        existing.form_data = form_data
+        existing.source = source
+        existing.cancelled_at = None
+        existing.registered_at = now
+        if sync_status == Registration.SyncStatus.PENDING:
+            existing.sync_status = sync_status
+            existing.sync_error = ""
+            existing.sync_attempts = 0
+            existing.sync_retry_at = None
+        existing.save()
+        return RegistrationResult(existing, "reactivated")
+
+    registration = Registration.objects.create(
+        page=event,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        form_data=form_data,
+        source=source,
+        sync_status=sync_status,
+    )
+    return RegistrationResult(registration, "created")
+
+
+def cancel(registration: Registration, *, now: datetime | None = None) -> Registration:
+    """Cancel a registration (idempotent: cancelling twice changes nothing)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Registration.objects.select_for_update().get(pk=registration.pk)
+        if not locked.is_active:
+            return locked
+        locked.status = Registration.Status.CANCELLED
+        locked.cancelled_at = now
+        update_fields = ["status", "cancelled_at", "updated_at"]
+        if locked.sync_status != Registration.SyncStatus.NOT_APPLICABLE:
+            # The provider must hear about it: cancel there too.
+            locked.sync_status = Registration.SyncStatus.PENDING
+            locked.sync_error = ""
+            locked.sync_attempts = 0
+            locked.sync_retry_at = None
+            update_fields += ["sync_status", "sync_error", "sync_attempts", "sync_retry_at"]
+        locked.save(update_fields=update_fields)
+        transaction.on_commit(lambda: signals.registration_changed(locked.pk, "cancelled"))
+    logger.info("registration %s cancelled", locked.pk)
+    return locked

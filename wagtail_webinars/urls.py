@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "wagtail_webinars"
+
+urlpatterns = [
+    path("cancel/<str:token>/", views.cancel, name="cancel"),
+]
