@@ -44,7 +44,14 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WAGTAILADMIN_BASE_URL = "http://testserver"
 
 # django-q2 reads Q_CLUSTER at import: sync runs every task inline in the test.
-Q_CLUSTER = {"name": "tests", "orm": "default", "sync": True, "catch_up": False}
+Q_CLUSTER = {
+    "name": "tests",
+    "orm": "default",
+    "sync": True,
+    "catch_up": False,
+    "timeout": 60,
+    "retry": 120,
+}
 
 MEDIA_ROOT = os.path.join(tempfile.gettempdir(), "wagtail-webinars-test-media")
 LOGGING = {"version": 1, "disable_existing_loggers": False}

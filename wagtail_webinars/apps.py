@@ -9,4 +9,9 @@ class WagtailWebinarsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from . import checks  # noqa: F401  (registers the system checks)
+        from .schedules import ensure_schedules
+
+        post_migrate.connect(ensure_schedules, sender=self)

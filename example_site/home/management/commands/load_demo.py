@@ -1,0 +1,142 @@
+"""Load the demo content: a home page, an events index, one event per provider
+kind, and a superuser. Safe to run again: it only adds what is missing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from wagtail.models import Page, Site
+
+from example_site.home.models import EventIndexPage, HomePage
+from wagtail_webinars.models import EventPage
+
+DEMO_USER = ("admin", "admin")
+
+# Meeting and webinar ids the Zoom stand-in knows about (see zoom_standin).
+DEMO_ZOOM_MEETING_ID = "81234567890"
+DEMO_ZOOM_WEBINAR_ID = "91234567890"
+
+
+def demo_events(now):
+    soon = (now + timedelta(minutes=90)).replace(second=0, microsecond=0)
+    tomorrow = (now + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
+    week = (now + timedelta(days=7)).replace(minute=0, second=0, microsecond=0)
+    return [
+        {
+            "title": "Alumni town hall (managed Zoom meeting)",
+            "slug": "alumni-town-hall",
+            "start": tomorrow,
+            "location": [("zoom_meeting", {"meeting_id": DEMO_ZOOM_MEETING_ID})],
+            "description": "<p>Registrants are pushed to Zoom automatically.</p>",
+        },
+        {
+            "title": "Research showcase (managed Zoom webinar)",
+            "slug": "research-showcase",
+            "start": week,
+            "location": [("zoom_webinar", {"meeting_id": DEMO_ZOOM_WEBINAR_ID})],
+            "description": "<p>A managed webinar: personal join links come from Zoom.</p>",
+            "capacity": 100,
+        },
+        {
+            "title": "Career coffee chat (Zoom link, starts soon)",
+            "slug": "career-coffee-chat",
+            "start": soon,
+            "location": [
+                (
+                    "zoom_meeting_link",
+                    {
+                        "meeting_id": "85512345678",
+                        "join_url": "https://example.zoom.us/j/85512345678?pwd=demo",
+                        "password": "coffee",
+                    },
+                )
+            ],
+            "description": "<p>Starts within two hours: registrants get the reminder "
+            "within a minute.</p>",
+        },
+        {
+            "title": "Dean's lecture (Zoom webinar link)",
+            "slug": "deans-lecture",
+            "start": week + timedelta(days=1),
+            "location": [
+                (
+                    "zoom_webinar_link",
+                    {
+                        "meeting_id": "96612345678",
+                        "join_url": "https://example.zoom.us/w/96612345678?tk=demo",
+                        "password": "lecture",
+                    },
+                )
+            ],
+            "description": "<p>An unmanaged webinar: a click on the reminder checks you in.</p>",
+        },
+        {
+            "title": "Homecoming livestream (Vimeo)",
+            "slug": "homecoming-livestream",
+            "start": week + timedelta(days=2),
+            "location": [("vimeo", {"join_url": "https://vimeo.com/event/1234567"})],
+            "description": "<p>Streamed on Vimeo.</p>",
+            "venue": "Main Hall, 1 College Green",
+        },
+    ]
+
+
+class Command(BaseCommand):
+    help = "Load demo content (idempotent) and print the admin login."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        root = Page.get_first_root_node()
+        home = HomePage.objects.first()
+        if home is None:
+            home = HomePage(
+                title="Example University",
+                slug="example-home",
+                intro="<p>Virtual events, run end to end by wagtail-webinars.</p>",
+            )
+            root.add_child(instance=home)
+            site = Site.objects.filter(is_default_site=True).first()
+            old_root = site.root_page if site else None
+            if site is None:
+                Site.objects.create(
+                    hostname="localhost", port=8000, root_page=home, is_default_site=True
+                )
+            else:
+                site.root_page = home
+                site.site_name = "Example University Events"
+                site.save()
+            if old_root is not None and old_root.pk != home.pk and old_root.depth == 2:
+                old_root.delete()
+        index = EventIndexPage.objects.first()
+        if index is None:
+            index = EventIndexPage(title="Events", slug="events-index")
+            home.add_child(instance=index)
+        now = timezone.now()
+        created = 0
+        for spec in demo_events(now):
+            if EventPage.objects.filter(slug=spec["slug"]).exists():
+                continue
+            event = EventPage(
+                title=spec["title"],
+                slug=spec["slug"],
+                start=spec["start"],
+                end=spec["start"] + timedelta(hours=1),
+                description=spec["description"],
+                reply_to="events@example.edu",
+                location=spec["location"],
+                capacity=spec.get("capacity"),
+                venue=spec.get("venue", ""),
+            )
+            index.add_child(instance=event)
+            event.save_revision().publish()
+            created += 1
+        User = get_user_model()
+        username, password = DEMO_USER
+        if not User.objects.filter(username=username).exists():
+            User.objects.create_superuser(username, "admin@example.edu", password)
+        self.stdout.write(f"Demo content ready ({created} events added).")
+        self.stdout.write(f"Admin login: {username} / {password}")

@@ -1,0 +1,94 @@
+"""Test data builders. Events are real, published Wagtail pages under a real site."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+from wagtail.models import Page, Site
+
+from example_site.home.models import EventIndexPage, HomePage
+from wagtail_webinars.models import EventPage, Registration
+
+LOCATIONS = {
+    "zoom_meeting": {"meeting_id": "81234567890", "join_url": "", "password": ""},
+    "zoom_webinar": {"meeting_id": "91234567890", "join_url": "", "password": ""},
+    "zoom_meeting_link": {
+        "meeting_id": "85512345678",
+        "join_url": "https://example.zoom.us/j/85512345678?pwd=abc",
+        "password": "abc123",
+    },
+    "zoom_webinar_link": {
+        "meeting_id": "96612345678",
+        "join_url": "https://example.zoom.us/w/96612345678",
+        "password": "xyz789",
+    },
+    "vimeo": {"join_url": "https://vimeo.com/event/1234567"},
+}
+
+
+def make_site() -> Site:
+    root = Page.get_first_root_node()
+    home = HomePage.objects.first()
+    if home is None:
+        home = HomePage(title="Home", slug="test-home")
+        root.add_child(instance=home)
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        site = Site.objects.create(
+            hostname="testserver", port=80, root_page=home, is_default_site=True
+        )
+    else:
+        site.hostname, site.port, site.root_page = "testserver", 80, home
+        site.save()
+    return site
+
+
+def make_event_index(site: Site) -> EventIndexPage:
+    index = EventIndexPage.objects.first()
+    if index is None:
+        index = EventIndexPage(title="Events", slug="events")
+        site.root_page.add_child(instance=index)
+    return index
+
+
+_counter = iter(range(1, 10**9))
+
+
+def make_event(
+    parent=None, kind: str = "zoom_meeting_link", location: dict | None = None, **fields
+) -> EventPage:
+    """A published event, by default starting in 3 days, lasting an hour."""
+    if parent is None:
+        parent = make_event_index(make_site())
+    n = next(_counter)
+    start = fields.pop("start", timezone.now() + timedelta(days=3))
+    values = {
+        "title": f"Event {n}",
+        "slug": f"event-{n}",
+        "start": start,
+        "end": fields.pop("end", start + timedelta(hours=1)),
+        "description": "<p>About the event.</p>",
+        "reply_to": "organiser@example.edu",
+        **fields,
+    }
+    event = EventPage(location=[(kind, location or dict(LOCATIONS[kind]))], **values)
+    parent.add_child(instance=event)
+    event.save_revision().publish()
+    event.refresh_from_db()
+    return event
+
+
+class RegistrationFactory(factory.django.DjangoModelFactory):
+    """A row written directly (no service, no tasks): for tests that need many rows fast."""
+
+    class Meta:
+        model = Registration
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    first_name = "Pat"
+    last_name = factory.Sequence(lambda n: f"Person{n}")
+    form_data = factory.LazyAttribute(
+        lambda o: {"first_name": o.first_name, "last_name": o.last_name, "email": o.email}
+    )

@@ -1,0 +1,25 @@
+"""django-q2 schedules this app needs, created idempotently after ``migrate``.
+
+Each entry is keyed by its schedule name: running migrate again updates the
+existing row instead of adding a second one.
+"""
+
+from __future__ import annotations
+
+#: name -> (dotted function path, minutes between runs)
+SCHEDULES: dict[str, tuple[str, int]] = {}
+
+
+def ensure_schedules(**kwargs) -> None:
+    from django_q.models import Schedule
+
+    for name, (func, minutes) in SCHEDULES.items():
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={
+                "func": func,
+                "schedule_type": Schedule.MINUTES,
+                "minutes": minutes,
+                "repeats": -1,
+            },
+        )
