@@ -4,7 +4,9 @@ kind, and a superuser. Safe to run again: it only adds what is missing."""
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -101,14 +103,15 @@ class Command(BaseCommand):
             root.add_child(instance=home)
             site = Site.objects.filter(is_default_site=True).first()
             old_root = site.root_page if site else None
+            base = urlsplit(settings.WAGTAILADMIN_BASE_URL)
             if site is None:
-                Site.objects.create(
-                    hostname="localhost", port=8000, root_page=home, is_default_site=True
-                )
-            else:
-                site.root_page = home
-                site.site_name = "Example University Events"
-                site.save()
+                site = Site(is_default_site=True)
+            # Links in emails are built from the site's root URL: match the demo's address.
+            site.hostname = base.hostname or "127.0.0.1"
+            site.port = base.port or (443 if base.scheme == "https" else 80)
+            site.root_page = home
+            site.site_name = "Example University Events"
+            site.save()
             if old_root is not None and old_root.pk != home.pk and old_root.depth == 2:
                 old_root.delete()
         index = EventIndexPage.objects.first()
