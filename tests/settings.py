@@ -21,11 +21,13 @@ _default_db = f"sqlite:///{tempfile.gettempdir()}/wagtail-webinars-tests.sqlite3
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", _default_db))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    # A file (not :memory:) so live-server and thread tests share it; one per test
+    # run so runs side by side never clobber each other's database.
     DATABASES["default"]["TEST"] = {
-        "NAME": f"{tempfile.gettempdir()}/wagtail-webinars-test-db.sqlite3"
+        "NAME": f"{tempfile.gettempdir()}/wagtail-webinars-test-{os.getpid()}.sqlite3"
     }
 else:
-    DATABASES["default"]["TEST"] = {"NAME": "test_wagtail_webinars"}
+    DATABASES["default"]["TEST"] = {"NAME": f"test_wagtail_webinars_{os.getpid()}"}
 
 # A campus zone with DST, different from UTC, so time-zone mistakes show.
 TIME_ZONE = "America/New_York"

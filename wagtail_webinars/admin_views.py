@@ -9,20 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import django_filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views import View
+from django.views.generic import TemplateView
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column, StatusTagColumn
 from wagtail.admin.views.generic import CreateView, IndexView, InspectView
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import registration as service
 from .models import EventPage, Registration
@@ -60,12 +65,35 @@ def _reregister(registration: Registration) -> str:
     return _("Registration is active again.")
 
 
+def _resend_reminder(registration: Registration) -> str:
+    from . import reminders
+
+    reminders.request_resend(registration)
+    return _("The reminder is on its way to %(email)s again.") % {"email": registration.email}
+
+
+def _retry_sync(registration: Registration) -> str:
+    from . import sync
+
+    if sync.retry_registration(registration):
+        return _("Sync with Zoom is queued again.")
+    return _("This registration's sync has not failed, so there is nothing to retry.")
+
+
 REGISTRATION_ACTIONS: dict[str, RegistrationAction] = {
     "cancel": RegistrationAction(
         gettext_lazy("Cancel registration"), _cancel, lambda r: r.is_active
     ),
     "reregister": RegistrationAction(
         gettext_lazy("Re-register"), _reregister, lambda r: not r.is_active
+    ),
+    "retry_sync": RegistrationAction(
+        gettext_lazy("Retry sync"),
+        _retry_sync,
+        lambda r: r.sync_status == Registration.SyncStatus.FAILED,
+    ),
+    "resend_reminder": RegistrationAction(
+        gettext_lazy("Resend reminder"), _resend_reminder, lambda r: r.is_active
     ),
 }
 
@@ -118,7 +146,10 @@ class StaffRegistrationForm(WagtailAdminModelForm):
             )
         except ValidationError as err:
             for field, errors in err.error_dict.items():
-                self.add_error(field, errors)
+                # A field that already failed its own checks reached us empty: the
+                # service's "enter your ..." would only repeat the problem.
+                if not self.has_error(field):
+                    self.add_error(field, errors)
         else:
             cleaned.update(email=email, first_name=first, last_name=last)
         return cleaned
@@ -126,6 +157,14 @@ class StaffRegistrationForm(WagtailAdminModelForm):
     def validate_unique(self):
         # A duplicate is not an error here: the service reports "already registered".
         return None
+
+    def _get_validation_exclusions(self):
+        # Model validation would check the one-row-per-email constraint and refuse a
+        # duplicate (or a cancelled person coming back) before the service could
+        # resend the confirmation or re-activate the row. The service checked email.
+        exclude = super()._get_validation_exclusions()
+        exclude.add("email")
+        return exclude
 
 
 class RegistrationCreateView(CreateView):
@@ -147,6 +186,9 @@ class RegistrationCreateView(CreateView):
             return super().form_valid(form)
         except service.RegistrationRefused as refused:
             form.add_error(None, refused.message)
+            # form_invalid() expects what is_valid() sets on a failed validation.
+            self.produced_error_code = "validation_error"
+            self.produced_error_message = self.get_error_message()
             return self.form_invalid(form)
 
     def get_success_message(self, instance):
@@ -204,3 +246,151 @@ SYNC_COLUMN = StatusTagColumn(
     primary=lambda r: r.sync_status == Registration.SyncStatus.SYNCED,
 )
 EVENT_COLUMN = Column("page", label=gettext_lazy("Event"), accessor="page.title")
+
+
+# -- managed Zoom on the event: status, "Refresh from Zoom", "Retry failed syncs" ------------
+EVENT_ZOOM_URL_NAME = "wagtail_webinars_event_zoom"
+
+
+def event_sync_counts(event_id: int) -> dict[str, int]:
+    """Registrations of one event by sync status, in one query."""
+    rows = (
+        Registration.objects.filter(page_id=event_id)
+        .values("sync_status")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    return {row["sync_status"]: row["count"] for row in rows}
+
+
+def registrations_list_url(event_id: int, **filters: str) -> str:
+    return reverse("webinar_registrations:index") + "?" + urlencode({"page": event_id, **filters})
+
+
+def _managed_event_for(page, user):
+    """The specific event behind ``page`` when it is managed and ``user`` may edit it."""
+    from . import metadata
+    from .models import EventPageMixin
+
+    if not isinstance(page, EventPageMixin):
+        if not issubclass(page.specific_class or type(page), EventPageMixin):
+            return None
+        page = page.specific
+    if not metadata.is_managed_event(page) or not page.permissions_for_user(user).can_edit():
+        return None
+    return page
+
+
+def zoom_header_buttons(page, user) -> list:
+    """The event's "Zoom sync" header button, with the failed count when there are any."""
+    from wagtail.admin.widgets import Button
+
+    event = _managed_event_for(page, user)
+    if event is None:
+        return []
+    failed = Registration.objects.filter(
+        page_id=event.pk, sync_status=Registration.SyncStatus.FAILED
+    ).count()
+    label = (
+        ngettext("Zoom sync: %(count)d failed", "Zoom sync: %(count)d failed", failed)
+        % {"count": failed}
+        if failed
+        else _("Zoom sync")
+    )
+    url = reverse(EVENT_ZOOM_URL_NAME, args=[event.pk])
+    return [Button(label, url=url, icon_name="warning" if failed else "globe", priority=80)]
+
+
+def refresh_zoom_on_publish(request, page) -> None:
+    """``before_publish_page``: fill the auto-populated fields into the revision being published."""
+    from . import metadata
+
+    if not metadata.is_managed_event(page):
+        return
+    result = metadata.refresh_before_publish(page)
+    for warning in result.warnings:
+        messages.warning(request, warning)
+
+
+def backfill_after_publish(request, page) -> None:
+    """``after_publish_page``: push registrations Zoom has never heard of (made before
+    the Zoom ID was set, or during a long outage)."""
+    from . import metadata, sync
+
+    if metadata.is_managed_event(page) and sync.queue_backfill_if_needed(page):
+        messages.info(request, _("Registrations made earlier are being added to Zoom."))
+
+
+class EventZoomView(WagtailAdminTemplateMixin, TemplateView):
+    """One managed event's Zoom status, with "Refresh from Zoom" and "Retry failed syncs"."""
+
+    template_name = "wagtail_webinars/admin/event_zoom.html"
+    header_icon = "globe"
+
+    def dispatch(self, request, page_id: int):
+        from wagtail.models import Page
+
+        page = get_object_or_404(Page, pk=page_id)
+        event = _managed_event_for(page, request.user)
+        if event is None:
+            if not page.permissions_for_user(request.user).can_edit():
+                raise PermissionDenied
+            raise Http404
+        self.event = event
+        return super().dispatch(request, page_id)
+
+    def get_page_title(self):
+        return _("Zoom sync")
+
+    def get_page_subtitle(self):
+        return self.event.get_admin_display_title()
+
+    def get_context_data(self, **kwargs):
+        from .providers.zoom import parse_zoom_time
+
+        context = super().get_context_data(**kwargs)
+        counts = event_sync_counts(self.event.pk)
+        config = self.event.provider_config or {}
+        status_rows = [
+            (label, counts.get(value, 0), registrations_list_url(self.event.pk, sync_status=value))
+            for value, label in Registration.SyncStatus.choices
+        ]
+        context.update(
+            event=self.event,
+            provider=self.event.provider,
+            config=config,
+            zoom_start=parse_zoom_time(config.get("start_time")),
+            status_rows=status_rows,
+            failed_count=counts.get(Registration.SyncStatus.FAILED, 0),
+            failed_url=registrations_list_url(
+                self.event.pk, sync_status=Registration.SyncStatus.FAILED
+            ),
+            edit_url=reverse("wagtailadmin_pages:edit", args=[self.event.pk]),
+        )
+        return context
+
+    def post(self, request, page_id: int):
+        from . import metadata, sync
+
+        action = request.POST.get("action")
+        if action == "refresh":
+            result = metadata.refresh_and_save(self.event)
+            for warning in result.warnings:
+                messages.warning(request, warning)
+            if result.refreshed:
+                messages.success(request, _("The join link and passcode were refreshed from Zoom."))
+                sync.queue_backfill_if_needed(self.event)
+        elif action == "retry_failed":
+            count = sync.retry_failed_for_event(self.event.pk)
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d failed sync is queued again.",
+                    "%(count)d failed syncs are queued again.",
+                    count,
+                )
+                % {"count": count},
+            )
+        else:
+            messages.error(request, _("Unknown action."))
+        return redirect(EVENT_ZOOM_URL_NAME, self.event.pk)

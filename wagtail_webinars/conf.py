@@ -38,6 +38,12 @@ DEFAULTS: dict[str, Any] = {
     # Registrant sync retries (transient errors): attempts and backoff base.
     "SYNC_MAX_ATTEMPTS": 8,
     "SYNC_BACKOFF_SECONDS": 30,
+    # Backoff never waits longer than this (a Retry-After from Zoom may).
+    "SYNC_BACKOFF_MAX_SECONDS": 3600,
+    # A pending sync untouched this long lost its task: the sweeper queues it again.
+    "SYNC_STALE_SECONDS": 300,
+    # At most this many registrations are re-queued by one sweep.
+    "SYNC_SWEEP_LIMIT": 500,
     # Extra providers (or replacements): {"block_name": "dotted.path.Class"}.
     "PROVIDERS": {},
 }

@@ -48,7 +48,8 @@ def event_context(event: EventPage, registration: Registration, branding: dict |
         "local_end": timezone.localtime(event.end, campus_time_zone()),
         "start_text": campus_datetime(event.start),
         "time_zone_name": campus_time_zone_name(),
-        "event_url": site_root_url(event) + (event.url or ""),
+        # full_url, not url: with several sites ``url`` is already absolute.
+        "event_url": event.full_url or site_root_url(event),
         "cancel_url": absolute_url(
             event,
             "wagtail_webinars:cancel",

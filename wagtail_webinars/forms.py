@@ -15,7 +15,7 @@ STANDARD_FIELDS = ("first_name", "last_name", "email")
 #: A field hidden from people; bots fill it in.
 HONEYPOT_FIELD = "website"
 RESERVED_FIELD_NAMES = (*STANDARD_FIELDS, HONEYPOT_FIELD)
-ANSWER_MAX_LENGTH = 4000
+ANSWER_MAX_LENGTH = validators.ANSWER_MAX_LENGTH
 
 
 class RegistrationFormBase(BaseForm):

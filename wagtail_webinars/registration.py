@@ -18,8 +18,10 @@ transaction serialises writers).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -56,14 +58,18 @@ class RegistrationResult:
         return self.outcome == "already_registered"
 
 
-def validate_registrant(email: str, first_name: str, last_name: str) -> tuple[str, str, str]:
-    """Clean the three standard fields or raise a ``ValidationError`` keyed by field."""
+def validate_registrant(
+    email: str, first_name: str, last_name: str, answers: Mapping[str, Any] | None = None
+) -> tuple[str, str, str]:
+    """Clean the three standard fields (and check any extra answers) or raise a
+    ``ValidationError`` keyed by field ("answers" for the extra answers)."""
     errors: dict[str, ValidationError] = {}
-    cleaned: dict[str, str] = {}
+    cleaned: dict[str, Any] = {}
     for field, func in (
         ("email", lambda: validators.clean_email(email)),
         ("first_name", lambda: validators.clean_name(first_name, _("first name"))),
         ("last_name", lambda: validators.clean_name(last_name, _("last name"))),
+        ("answers", lambda: validators.clean_answers(answers)),
     ):
         try:
             cleaned[field] = func()
@@ -92,7 +98,7 @@ def register(
     Raises ``ValidationError`` for bad input and ``RegistrationRefused`` when the
     rules say no; in both cases nothing is saved.
     """
-    email, first_name, last_name = validate_registrant(email, first_name, last_name)
+    email, first_name, last_name = validate_registrant(email, first_name, last_name, answers)
     answers = dict(answers or {})
     now = now or timezone.now()
     if not isinstance(event, EventPage):
@@ -109,8 +115,9 @@ def register(
         existing = Registration.objects.get(page=event, email=email)
         result = RegistrationResult(existing, "already_registered")
 
+    needs_sync = result.registration.sync_status != Registration.SyncStatus.NOT_APPLICABLE
     transaction.on_commit(
-        lambda: signals.registration_changed(result.registration.pk, result.outcome)
+        lambda: signals.registration_changed(result.registration.pk, result.outcome, needs_sync)
     )
     logger.info(
         "registration %s for event %s: %s", result.registration.pk, event.pk, result.outcome
@@ -189,6 +196,9 @@ def cancel(registration: Registration, *, now: datetime | None = None) -> Regist
             locked.sync_retry_at = None
             update_fields += ["sync_status", "sync_error", "sync_attempts", "sync_retry_at"]
         locked.save(update_fields=update_fields)
-        transaction.on_commit(lambda: signals.registration_changed(locked.pk, "cancelled"))
+        needs_sync = locked.sync_status != Registration.SyncStatus.NOT_APPLICABLE
+        transaction.on_commit(
+            lambda: signals.registration_changed(locked.pk, "cancelled", needs_sync)
+        )
     logger.info("registration %s cancelled", locked.pk)
     return locked

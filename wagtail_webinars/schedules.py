@@ -7,7 +7,12 @@ existing row instead of adding a second one.
 from __future__ import annotations
 
 #: name -> (dotted function path, minutes between runs)
-SCHEDULES: dict[str, tuple[str, int]] = {}
+SCHEDULES: dict[str, tuple[str, int]] = {
+    # Reminders go out within a minute of falling due (see reminders.py).
+    "wagtail_webinars.reminder_sweep": ("wagtail_webinars.tasks.send_due_reminders", 1),
+    # Re-queues Zoom syncs whose task vanished or whose retry time has come (see sync.py).
+    "wagtail_webinars.sync_sweep": ("wagtail_webinars.tasks.sync_sweep", 1),
+}
 
 
 def ensure_schedules(**kwargs) -> None:

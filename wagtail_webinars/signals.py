@@ -13,11 +13,15 @@ from django.dispatch import Signal
 registration_committed = Signal()
 
 
-def registration_changed(registration_id: int, outcome: str) -> None:
+def registration_changed(registration_id: int, outcome: str, needs_sync: bool) -> None:
+    """Queue the side effects of a committed change.
+
+    ``needs_sync`` is true when the event has a managed provider that must hear of it.
+    """
     from . import tasks
 
     if outcome in ("created", "reactivated", "already_registered"):
         tasks.enqueue("wagtail_webinars.tasks.send_confirmation", registration_id)
-    if outcome in ("created", "reactivated", "cancelled"):
+    if needs_sync and outcome in ("created", "reactivated", "cancelled"):
         tasks.enqueue_sync(registration_id)
     registration_committed.send(sender=None, registration_id=registration_id, outcome=outcome)

@@ -7,6 +7,7 @@ Enqueue with :func:`enqueue` (or :func:`enqueue_sync`) from inside a
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from django_q.tasks import async_task
 
@@ -39,3 +40,38 @@ def sync_registration(registration_id: int) -> None:
     from . import sync
 
     sync.sync_registration(registration_id)
+
+
+def sync_sweep() -> dict:
+    """The every-minute sync sweep (see ``schedules.SCHEDULES``)."""
+    from . import sync
+
+    return sync.sync_sweep()
+
+
+def backfill_event(event_id: int) -> int:
+    """Push an event's never-pushed registrations to Zoom in batches."""
+    from . import sync
+
+    return sync.backfill_event(event_id)
+
+
+def send_due_reminders() -> dict:
+    """The every-minute reminder sweep (see ``schedules.SCHEDULES``)."""
+    from . import reminders
+
+    return reminders.send_due_reminders().as_dict()
+
+
+def resend_reminder(registration_id: int, requested_at: datetime) -> dict:
+    """Staff asked to resend one registration's reminder at ``requested_at``."""
+    from . import reminders
+
+    return reminders.resend_reminder(registration_id, requested_at).as_dict()
+
+
+def resend_event_reminders(event_id: int, requested_at: datetime) -> dict:
+    """Staff asked to resend the reminder to everyone registered for one event."""
+    from . import reminders
+
+    return reminders.resend_event_reminders(event_id, requested_at).as_dict()

@@ -6,6 +6,8 @@ purpose-specific salt: nothing guessable, nothing reusable across purposes.
 
 from __future__ import annotations
 
+import uuid
+
 from django.core import signing
 
 from .models import Registration
@@ -24,6 +26,12 @@ def read_token(token: str, purpose: str) -> Registration | None:
         uid = signing.loads(token, salt=purpose)
     except signing.BadSignature:
         return None
-    if not isinstance(uid, str) or len(uid) != 32:
+    if not isinstance(uid, str):
+        return None
+    try:
+        # Only our own signature gets here, but a token signed by an older
+        # release (or by hand) must still read as "not found", never as a 500.
+        uid = uuid.UUID(hex=uid)
+    except ValueError:
         return None
     return Registration.objects.select_related("page").filter(uid=uid).first()

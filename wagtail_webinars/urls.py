@@ -6,4 +6,5 @@ app_name = "wagtail_webinars"
 
 urlpatterns = [
     path("cancel/<str:token>/", views.cancel, name="cancel"),
+    path("join/<str:token>/", views.join, name="join"),
 ]

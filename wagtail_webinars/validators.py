@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -11,6 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 NAME_MAX_LENGTH = 100
 EMAIL_MAX_LENGTH = 254
+ANSWER_MAX_LENGTH = 4000
+#: Wagtail's form fields name their answers with at most this many characters.
+ANSWER_NAME_MAX_LENGTH = 255
 
 
 def normalize_email(value: str) -> str:
@@ -57,10 +62,46 @@ def clean_name(value: str, label: str) -> str:
     return name
 
 
+def clean_answers(answers: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The extra answers as stored in ``form_data``.
+
+    The page form already limits them, but GraphQL and code call the service
+    directly: text must still fit and must not hold NUL (PostgreSQL's jsonb
+    refuses it, which would fail the whole registration with a server error).
+    """
+    if answers is None:
+        return {}
+    if not isinstance(answers, Mapping):
+        raise ValidationError(_("The answers could not be read."), code="invalid")
+    for key, value in answers.items():
+        if not isinstance(key, str) or not key or len(key) > ANSWER_NAME_MAX_LENGTH:
+            raise ValidationError(_("The answers could not be read."), code="invalid")
+        for text in _texts(key, value):
+            if "\x00" in text:
+                raise ValidationError(
+                    _("Answers cannot contain NUL characters."), code="null_characters"
+                )
+            if len(text) > ANSWER_MAX_LENGTH:
+                raise ValidationError(
+                    _("Answers can be at most %(max)d characters."),
+                    code="max_length",
+                    params={"max": ANSWER_MAX_LENGTH},
+                )
+    return dict(answers)
+
+
+def _texts(key: str, value: Any) -> list[str]:
+    values = value if isinstance(value, list | tuple) else [value]
+    return [key, *(v for v in values if isinstance(v, str))]
+
+
 def _has_control_chars(value: str) -> bool:
     # Category C* covers newlines, tabs, NUL, bidi overrides and the like: none of
     # them belongs in a name or address, and newlines would let one forge mail headers.
     # Zero-width (non-)joiners are kept: some scripts need them in names.
+    # Zl/Zp (U+2028, U+2029) are line breaks too, whatever their category says.
     return any(
-        unicodedata.category(ch).startswith("C") and ch not in "\u200c\u200d" for ch in value
+        (unicodedata.category(ch).startswith("C") or unicodedata.category(ch) in ("Zl", "Zp"))
+        and ch not in "\u200c\u200d"
+        for ch in value
     )

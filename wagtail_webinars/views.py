@@ -2,28 +2,91 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+import dataclasses
+import logging
+
+from django.core.exceptions import DisallowedRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from . import joins, tokens
 from . import registration as service
-from . import tokens
+
+logger = logging.getLogger(__name__)
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
     return render(request, "wagtail_webinars/link_not_found.html", status=404)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks for confirmation (mail scanners follow GETs); only POST cancels."""
     registration = tokens.read_token(token, tokens.CANCEL)
     if registration is None:
-        return _not_found(request)
-    event = registration.page.specific
-    context = {"registration": registration, "event": event}
-    if request.method == "POST":
-        registration = service.cancel(registration)
-        context["registration"] = registration
-        context["cancelled_now"] = True
-    return render(request, "wagtail_webinars/cancel.html", context)
+        response = _not_found(request)
+    else:
+        event = registration.page.specific
+        context = {"registration": registration, "event": event}
+        if request.method == "POST":
+            registration = service.cancel(registration)
+            context["registration"] = registration
+            context["cancelled_now"] = True
+        response = render(request, "wagtail_webinars/cancel.html", context)
+    # The URL carries the token: no Referer to other sites. Not "no-referrer": then
+    # browsers send "Origin: null" with the page's own form and CSRF refuses it.
+    response["Referrer-Policy"] = "same-origin"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    # The URL carries the registrant's token: keep it out of Referer headers
+    # (the meeting provider's included) and out of search engines.
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    """The reminder's tracked join link.
+
+    GET records "opened" only (mail scanners fetch links within seconds of
+    delivery) and shows a page whose button POSTs, auto-submitted by script
+    inside the attendance window. Only the POST is a click; it is recorded and
+    redirected to the meeting. The rules are in :mod:`wagtail_webinars.joins`.
+    """
+    registration = tokens.read_token(token, tokens.JOIN)
+    if registration is None:
+        return _private(_not_found(request))
+    state = joins.join_state(registration)
+    if request.method == "POST" and state.can_join:
+        try:
+            response = HttpResponseRedirect(state.join_url)
+        except DisallowedRedirect:
+            logger.warning("event %s has a join link we cannot redirect to", state.event.pk)
+            state = dataclasses.replace(state, join_url="")
+        else:
+            if joins.record_click(registration).counted:
+                response.status_code = 303  # POST -> GET the meeting
+                return _private(response)
+            # Cancelled (or over) between reading the row and recording the click.
+            registration.refresh_from_db()
+            state = joins.join_state(registration)
+    elif request.method == "GET":
+        joins.record_open(registration)
+    opens_at, closes_at = joins.attendance_window(state.event)
+    context = {
+        "registration": registration,
+        "event": state.event,
+        "state": state,
+        "opens_at": opens_at,
+        "closes_at": closes_at,
+        "auto_join": state.can_join and state.window == joins.OPEN,
+    }
+    return _private(render(request, "wagtail_webinars/join.html", context))

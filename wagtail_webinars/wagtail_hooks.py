@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from urllib.parse import urlencode
+
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets import Button
 
-from . import admin_views
-from .models import Registration
+from . import admin_event_views, admin_views
+from .models import EventPage, Registration
 
 
 class RegistrationViewSet(ModelViewSet):
@@ -64,8 +67,12 @@ class RegistrationViewSet(ModelViewSet):
         "sync_error",
         "provider_join_url",
         "reminder_sent_at",
+        "reminder_error",
         "reminder_resend_count",
+        "reminder_resent_at",
+        "join_opened_at",
         "join_clicked_at",
+        "join_click_count",
         "checked_in_at",
         "checkin_source",
     ]
@@ -100,3 +107,67 @@ registration_viewset = RegistrationViewSet()
 @hooks.register("register_admin_viewset")
 def register_registration_viewset():
     return registration_viewset
+
+
+# -- event admin: resend the reminder to everyone --------------------------------------
+
+
+@hooks.register("register_admin_urls")
+def register_event_admin_urls():
+    return [
+        path(
+            "webinars/events/<int:page_id>/resend-reminders/",
+            admin_event_views.ResendRemindersView.as_view(),
+            name=admin_event_views.RESEND_URL_NAME,
+        ),
+    ]
+
+
+def _resend_all_buttons(page, user, next_url=None, priority=90):
+    specific_class = page.specific_class or type(page)
+    if not issubclass(specific_class, EventPage) or not admin_event_views.user_can_resend(user):
+        return
+    url = reverse(admin_event_views.RESEND_URL_NAME, args=[page.pk])
+    if next_url:
+        url += "?" + urlencode({"next": next_url})
+    yield Button(_("Resend reminder to all"), url=url, icon_name="mail", priority=priority)
+
+
+@hooks.register("register_page_header_buttons")
+def event_header_buttons(page, user, view_name=None, next_url=None):
+    yield from _resend_all_buttons(page, user, next_url)
+
+
+@hooks.register("register_page_listing_more_buttons")
+def event_listing_more_buttons(page, user, next_url=None):
+    yield from _resend_all_buttons(page, user, next_url)
+
+
+# -- managed Zoom: fill fields on publish, backfill, the event's Zoom sync page -------------
+
+
+@hooks.register("before_publish_page")
+def refresh_zoom_on_publish(request, page):
+    # Before publishing, so the values land in the revision that becomes live.
+    admin_views.refresh_zoom_on_publish(request, page)
+
+
+@hooks.register("after_publish_page")
+def backfill_zoom_after_publish(request, page):
+    admin_views.backfill_after_publish(request, page)
+
+
+@hooks.register("register_admin_urls")
+def register_event_zoom_urls():
+    return [
+        path(
+            "webinars/events/<int:page_id>/zoom/",
+            admin_views.EventZoomView.as_view(),
+            name=admin_views.EVENT_ZOOM_URL_NAME,
+        ),
+    ]
+
+
+@hooks.register("register_page_header_buttons")
+def zoom_sync_header_buttons(page, user, view_name=None, next_url=None):
+    return admin_views.zoom_header_buttons(page, user)

@@ -125,6 +125,15 @@ class Provider:
     def pull_participants(self) -> Iterator[Participant]:
         raise UnsupportedOperation(self, "pull_participants")
 
+    # -- words for staff ---------------------------------------------------------------
+    def describe_error(self, error: Exception) -> str:
+        """A sentence staff understand for a failed operation (never containing a secret)."""
+        return str(error)
+
+    def metadata_warnings(self, metadata: Metadata) -> list[str]:
+        """What the editor should fix at the provider, judged from fetched metadata."""
+        return []
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.kind} {self.external_id or ''}>".replace(" >", ">")
 

@@ -59,3 +59,10 @@ class ProviderAPIError(ProviderError):
         if self.code is not None:
             parts.append(f"code {self.code}")
         return " ".join([parts[0], f"({', '.join(parts[1:])})" if parts[1:] else ""]).strip()
+
+
+class ProviderAuthError(ProviderAPIError):
+    """The provider rejected our credentials (or a token even after refreshing it).
+
+    Retrying does not help until someone fixes the credentials, so it is never transient.
+    """

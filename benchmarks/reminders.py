@@ -1,0 +1,149 @@
+"""Benchmark: one reminder sweep to 10,000 registrants, locmem mail backend.
+
+    python benchmarks/reminders.py                 # scratch SQLite in a temp dir
+    DATABASE_URL=postgres://.../scratch python benchmarks/reminders.py
+
+DATABASE_URL, when set, must name a scratch database: the script migrates it
+and adds an event with its registrants. Prints the queries the sweep used
+(they must grow with batches, not registrants), messages per second and the
+process's peak memory. Not part of the test suite: timings depend on the
+machine. Figures are recorded in benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def setup_django() -> None:
+    os.environ.setdefault("WEBINARS_VAR_DIR", tempfile.mkdtemp(prefix="webinars-bench-"))
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
+    os.environ.setdefault("DJANGO_DEBUG", "0")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_site.settings")
+    import django
+
+    django.setup()
+
+
+def peak_rss_mb() -> float:
+    # ru_maxrss is in kilobytes on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def make_event_with_registrants(count: int):
+    from django.utils import timezone
+    from wagtail.models import Site
+
+    from wagtail_webinars.models import EventPage, Registration
+
+    root = Site.objects.get(is_default_site=True).root_page
+    start = (timezone.now() + timedelta(minutes=60)).replace(second=0, microsecond=0)
+    stamp = int(time.time())
+    event = EventPage(
+        title="Benchmark webinar",
+        slug=f"benchmark-webinar-{stamp}",
+        start=start,
+        end=start + timedelta(hours=1),
+        description="<p>A <b>benchmark</b> of the reminder sweep. <a href='/'>Home</a></p>",
+        reply_to="events@example.edu",
+        location=[
+            (
+                "zoom_meeting_link",
+                {
+                    "meeting_id": "85512345678",
+                    "join_url": "https://example.zoom.us/j/85512345678?pwd=bench",
+                    "password": "bench1",
+                },
+            )
+        ],
+    )
+    root.add_child(instance=event)
+    event.save_revision().publish()
+    rows = []
+    for n in range(count):
+        email = f"person{n}.{stamp}@example.org"
+        rows.append(
+            Registration(
+                page=event,
+                email=email,
+                first_name="Pat",
+                last_name=f"Person{n}",
+                form_data={"first_name": "Pat", "last_name": f"Person{n}", "email": email},
+            )
+        )
+    Registration.objects.bulk_create(rows, batch_size=1000)
+    return event
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--registrants", type=int, default=10_000)
+    parser.add_argument("--batch-size", type=int, default=None, help="REMINDER_BATCH_SIZE")
+    parser.add_argument(
+        "--tracemalloc",
+        action="store_true",
+        help="also measure Python allocations during the sweep (slows it down; "
+        "the rate printed is then not representative)",
+    )
+    args = parser.parse_args()
+
+    setup_django()
+    from django.conf import settings
+    from django.core import mail
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from wagtail_webinars import reminders
+    from wagtail_webinars.conf import get_setting
+
+    if args.batch_size:
+        settings.WAGTAIL_WEBINARS = {
+            **settings.WAGTAIL_WEBINARS,
+            "REMINDER_BATCH_SIZE": args.batch_size,
+        }
+    call_command("migrate", verbosity=0)
+    event = make_event_with_registrants(args.registrants)
+    batch_size = get_setting("REMINDER_BATCH_SIZE")
+    mail.outbox = []
+    rss_before = peak_rss_mb()
+
+    if args.tracemalloc:
+        tracemalloc.start()
+    with CaptureQueriesContext(connection) as queries:
+        started = time.perf_counter()
+        report = reminders.send_due_reminders()
+        elapsed = time.perf_counter() - started
+    traced_peak = tracemalloc.get_traced_memory()[1] / 2**20 if args.tracemalloc else None
+    tracemalloc.stop()
+
+    batches = -(-args.registrants // batch_size)
+    print(f"database:          {connection.vendor} ({settings.DATABASES['default']['NAME']})")
+    print(f"event:             {event.pk} starting {event.start.isoformat()}")
+    print(f"registrants:       {args.registrants}")
+    print(f"batch size:        {batch_size} ({batches} batches)")
+    print(f"sent / failed:     {report.sent} / {report.failed}")
+    print(f"messages in outbox:{len(mail.outbox):>6}")
+    print(f"queries:           {len(queries)} ({len(queries) / batches:.1f} per batch)")
+    print(f"time:              {elapsed:.2f} s")
+    print(f"rate:              {report.sent / elapsed:.0f} messages/s")
+    print(f"peak RSS:          {peak_rss_mb():.0f} MB (before the sweep: {rss_before:.0f} MB)")
+    if traced_peak is not None:
+        print(f"tracemalloc peak:  {traced_peak:.0f} MB allocated by Python during the sweep")
+    if report.sent != args.registrants:
+        sys.exit("not every registrant got a reminder")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""A visitor registers, cancels and comes back, in a real browser (Chromium via Playwright).
+
+Uses Debian's Chromium (``/usr/bin/chromium``); the module skips, saying why,
+when it or the ``playwright`` package is missing. Never ``playwright install``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from django.core import mail
+from django.db import connections
+
+from wagtail_webinars.models import Registration
+
+# Playwright's sync API runs an asyncio loop in this thread; Django would otherwise
+# refuse the ORM calls the test makes between browser steps.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT = Path("/tmp/wagtail-webinars-registration.png")
+
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the playwright package is not installed (testing extra)"
+)
+
+pytestmark = [
+    pytest.mark.live,
+    pytest.mark.skipif(
+        not os.access(CHROMIUM, os.X_OK),
+        reason=f"Chromium not found at {CHROMIUM} (apt-get install chromium)",
+    ),
+    # live_server needs committed data; serialized_rollback keeps Wagtail's root page.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture
+def browser(live_server, transactional_db):
+    # Function-scoped and after the database fixtures on purpose: while Playwright's
+    # event loop runs, Django keeps database connections per context, so the test
+    # database must be set up before it starts and flushed after it stops.
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # Close the connection the test's own queries opened inside that loop.
+            connections.close_all()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 900, "height": 1100})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+def fill_with_keyboard(page, first_name, last_name, email):
+    page.locator("#id_first_name").focus()
+    for text in (first_name, last_name, email):
+        page.keyboard.type(text)
+        page.keyboard.press("Tab")
+    # The honeypot is skipped by Tab: the next stop is the button.
+    assert page.evaluate("document.activeElement.type") == "submit"
+    assert page.evaluate("document.activeElement.textContent.trim()") == "Register"
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+
+
+def cancel_link(message) -> str:
+    match = re.search(r"https?://\S+/events/cancel/\S+/", message.body)
+    assert match, message.body
+    return urlsplit(match.group(0)).path
+
+
+def test_register_cancel_and_come_back(live_server, make_event, page):
+    event = make_event(kind="vimeo", title="Data Science 101", capacity=10)
+    event_url = live_server.url + event.url
+
+    # Register with the keyboard only.
+    page.goto(event_url)
+    assert page.locator("h1").inner_text() == "Data Science 101"
+    assert page.get_by_text("10 places left.").is_visible()
+    fill_with_keyboard(page, "Ada", "Lovelace", "Ada@Example.org")
+    page.get_by_text("Thank you for registering").wait_for()
+
+    registration = Registration.objects.get()
+    assert registration.email == "ada@example.org"
+    assert registration.is_active
+    assert [m.to for m in mail.outbox] == [["ada@example.org"]]
+
+    # The same email again: nothing new, the confirmation is sent again.
+    page.goto(event_url)
+    fill_with_keyboard(page, "Ada", "Lovelace", "ada@example.org")
+    page.get_by_text("You are already registered").wait_for()
+    assert Registration.objects.count() == 1
+    assert len(mail.outbox) == 2
+
+    # An invalid email: the error summary appears, nothing is saved.
+    page.goto(event_url)
+    fill_with_keyboard(page, "Bob", "Builder", "not-an-email")
+    summary = page.get_by_role("alert")
+    summary.wait_for()
+    assert "Please correct the problems below." in summary.inner_text()
+    assert "Enter a valid email address." in summary.inner_text()
+    assert page.locator("#id_email").get_attribute("aria-invalid") == "true"
+    page.screenshot(path=str(SCREENSHOT), full_page=True)  # for a person to look at
+    summary.get_by_role("link").first.click()
+    assert page.evaluate("document.activeElement.id") == "id_email"
+    assert Registration.objects.count() == 1
+
+    # The cancel link from the confirmation: GET only asks, the button cancels.
+    page.goto(live_server.url + cancel_link(mail.outbox[0]))
+    page.get_by_text("Ada, do you want to cancel your registration?").wait_for()
+    registration.refresh_from_db()
+    assert registration.is_active
+    with page.expect_navigation():
+        page.get_by_role("button", name="Yes, cancel my registration").click()
+    page.get_by_text("Your registration is cancelled.").wait_for()
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.CANCELLED
+
+    # Register again: the same row comes back to life.
+    page.goto(event_url)
+    fill_with_keyboard(page, "Ada", "Lovelace", "ada@example.org")
+    page.get_by_text("your registration is active again").wait_for()
+    assert Registration.objects.count() == 1
+    again = Registration.objects.get()
+    assert again.pk == registration.pk
+    assert again.is_active
+    assert len(mail.outbox) == 3

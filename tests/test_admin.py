@@ -1,0 +1,399 @@
+"""Registrations in the Wagtail admin: add through the service, list, inspect, act, permissions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import RegistrationFactory
+from wagtail_webinars import registration as service
+from wagtail_webinars.models import Registration
+
+pytestmark = pytest.mark.django_db
+
+ADD_URL = "webinar_registrations:add"
+INDEX_URL = "webinar_registrations:index"
+
+
+def add(client, event, **data):
+    return client.post(
+        reverse(ADD_URL),
+        {
+            "page": event.pk,
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "email": "ada@example.org",
+            **data,
+        },
+    )
+
+
+def form_errors(response) -> dict:
+    assert response.status_code == 200
+    return response.context["form"].errors
+
+
+def messages_of(response) -> list[str]:
+    # Wagtail appends buttons (markup) to a message; keep the words.
+    return [str(m).split("<", 1)[0].strip() for m in response.context["messages"]]
+
+
+def inspect_url(reg):
+    return reverse("webinar_registrations:inspect", args=(reg.pk,))
+
+
+def action_url(reg, action):
+    return reverse("webinar_registrations:action", args=(reg.pk, action))
+
+
+class TestAdd:
+    def test_form_offers_the_event_and_the_override(self, staff_client, make_event):
+        event = make_event(kind="vimeo", title="Data Science 101")
+        html = staff_client.get(reverse(ADD_URL)).content.decode()
+        for name in ("page", "first_name", "last_name", "email", "ignore_limits"):
+            assert f'name="{name}"' in html
+        assert "Data Science 101" in html
+        assert f'value="{event.pk}"' in html
+
+    def test_goes_through_the_service(
+        self, staff_client, make_event, django_capture_on_commit_callbacks
+    ):
+        event = make_event(kind="vimeo")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = add(staff_client, event, email=" Ada@Example.ORG ", first_name=" Ada ")
+        assert response.status_code == 302
+        reg = Registration.objects.get()
+        assert reg.email == "ada@example.org"
+        assert reg.first_name == "Ada"
+        assert reg.page_id == event.pk
+        assert reg.source == Registration.Source.ADMIN
+        assert reg.form_data["email"] == "ada@example.org"
+        assert len(mail.outbox) == 1  # the same confirmation a visitor gets
+        followed = staff_client.get(response["Location"])
+        assert messages_of(followed) == ["Registered Ada Lovelace."]
+
+    def test_managed_registration_will_sync(self, staff_client, make_event):
+        event = make_event(kind="zoom_meeting")
+        add(staff_client, event)
+        assert Registration.objects.get().sync_status == Registration.SyncStatus.PENDING
+
+    def test_duplicate_says_already_registered(
+        self, staff_client, make_event, django_capture_on_commit_callbacks
+    ):
+        event = make_event(kind="vimeo")
+        service.register(event, email="ada@example.org", first_name="Ada", last_name="L")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = add(staff_client, event, email="ADA@example.org")
+        assert response.status_code == 302, form_errors(response)
+        assert Registration.objects.count() == 1
+        assert len(mail.outbox) == 1  # confirmation sent again
+        followed = staff_client.get(response["Location"])
+        assert messages_of(followed) == [
+            "ada@example.org was already registered; their confirmation was sent again."
+        ]
+
+    def test_cancelled_person_is_reactivated(self, staff_client, make_event):
+        event = make_event(kind="vimeo")
+        reg = service.register(
+            event, email="ada@example.org", first_name="Ada", last_name="L"
+        ).registration
+        service.cancel(reg)
+        response = add(staff_client, event)
+        assert response.status_code == 302
+        assert Registration.objects.get().pk == reg.pk
+        assert Registration.objects.get().status == Registration.Status.REGISTERED
+
+    def test_full_event_is_refused(self, staff_client, make_event):
+        event = make_event(kind="vimeo", capacity=1)
+        service.register(event, email="first@example.org", first_name="F", last_name="L")
+        response = add(staff_client, event)
+        assert "Sorry, this event is full." in form_errors(response)["__all__"]
+        assert Registration.objects.count() == 1
+
+    def test_closed_event_is_refused(self, staff_client, make_event):
+        event = make_event(kind="vimeo", registration_closes=timezone.now() - timedelta(hours=1))
+        response = add(staff_client, event)
+        assert "Registration for this event has closed." in form_errors(response)["__all__"]
+        assert not Registration.objects.exists()
+
+    def test_staff_may_ignore_limits(self, staff_client, make_event):
+        event = make_event(kind="vimeo", capacity=1, start=timezone.now() - timedelta(hours=1))
+        service.register(
+            event, email="first@example.org", first_name="F", last_name="L", enforce_rules=False
+        )
+        response = add(staff_client, event, ignore_limits="on")
+        assert response.status_code == 302
+        assert Registration.objects.count() == 2
+
+    @pytest.mark.parametrize(
+        ("data", "field"),
+        [
+            ({"email": "nope"}, "email"),
+            ({"email": ""}, "email"),
+            ({"email": "a@" + "b" * 260 + ".org"}, "email"),
+            ({"first_name": ""}, "first_name"),
+            ({"last_name": "x" * 101}, "last_name"),
+            ({"first_name": "Ada\nBcc: x@example.org"}, "first_name"),
+            ({"last_name": "Love\x00lace"}, "last_name"),
+            ({"page": ""}, "page"),
+            ({"page": "999999"}, "page"),
+            ({"page": "abc"}, "page"),
+        ],
+    )
+    def test_bad_input(self, staff_client, make_event, data, field):
+        event = make_event(kind="vimeo")
+        response = add(staff_client, event, **data)
+        assert field in form_errors(response)
+        assert not Registration.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("data", "field", "message"),
+        [
+            ({"email": "nope"}, "email", "Enter a valid email address."),
+            ({"email": ""}, "email", "This field is required."),
+            ({"first_name": "x" * 101}, "first_name", None),
+        ],
+    )
+    def test_one_message_per_problem(self, staff_client, make_event, data, field, message):
+        event = make_event(kind="vimeo")
+        errors = form_errors(add(staff_client, event, **data))[field]
+        assert len(errors) == 1, errors
+        if message:
+            assert errors == [message]
+
+    def test_page_that_is_not_an_event(self, staff_client, make_event, site):
+        event = make_event(kind="vimeo")
+        response = add(staff_client, event, page=site.root_page.pk)
+        assert "page" in form_errors(response)
+        assert not Registration.objects.exists()
+
+
+class TestIndex:
+    def make_rows(self, event, n):
+        RegistrationFactory.create_batch(n, page=event)
+
+    def test_lists_registrations(self, staff_client, make_event):
+        event = make_event(kind="vimeo", title="Data Science 101")
+        RegistrationFactory(page=event, email="ada@example.org", first_name="Ada")
+        response = staff_client.get(reverse(INDEX_URL))
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert "ada@example.org" in html
+        assert "Data Science 101" in html
+
+    def test_query_count_does_not_grow_with_rows(
+        self, staff_client, make_event, django_assert_max_num_queries
+    ):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        events = [make_event(kind="vimeo"), make_event(kind="zoom_meeting")]
+        for event in events:
+            self.make_rows(event, 5)
+        pages = [{}, {"status": "registered"}, {"export": "csv"}]
+        counts = []
+        for params in pages:
+            with CaptureQueriesContext(connection) as few:
+                assert staff_client.get(reverse(INDEX_URL), params).status_code == 200
+            counts.append(len(few))
+        for event in events:
+            self.make_rows(event, 45)
+        for params, count in zip(pages, counts, strict=True):
+            with django_assert_max_num_queries(count):
+                response = staff_client.get(reverse(INDEX_URL), params)
+            assert response.status_code == 200
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert len(rows) == 1 + 100  # the export holds every row, still in constant queries
+
+    @pytest.mark.parametrize(
+        "params",
+        [
+            {"status": "cancelled"},
+            {"sync_status": "pending"},
+            {"page": "EVENT"},
+            {"q": "ada"},
+        ],
+    )
+    def test_filters(self, staff_client, make_event, params):
+        event = make_event(kind="vimeo")
+        other = make_event(kind="vimeo")
+        ada = RegistrationFactory(
+            page=event,
+            email="ada@example.org",
+            first_name="Ada",
+            status=Registration.Status.CANCELLED,
+            sync_status=Registration.SyncStatus.PENDING,
+        )
+        RegistrationFactory(page=other, email="bob@example.org", first_name="Bob")
+        params = {k: (str(event.pk) if v == "EVENT" else v) for k, v in params.items()}
+        response = staff_client.get(reverse(INDEX_URL), params)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert ada.email in html
+        assert "bob@example.org" not in html
+
+    def test_filter_rejects_nonsense(self, staff_client):
+        response = staff_client.get(reverse(INDEX_URL), {"page": "x", "status": "zzz"})
+        assert response.status_code == 200
+
+    def test_csv_export(self, staff_client, make_event):
+        event = make_event(kind="vimeo")
+        RegistrationFactory(page=event, email="ada@example.org", first_name="Ada")
+        response = staff_client.get(reverse(INDEX_URL), {"export": "csv"})
+        assert response.status_code == 200
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert "ada@example.org" in rows[1]
+
+
+class TestInspectAndActions:
+    @pytest.fixture
+    def reg(self, make_event):
+        event = make_event(kind="vimeo", capacity=1)
+        return service.register(
+            event, email="ada@example.org", first_name="Ada", last_name="Lovelace"
+        ).registration
+
+    def test_inspect_shows_the_person_and_the_right_action(self, staff_client, reg):
+        html = staff_client.get(inspect_url(reg)).content.decode()
+        assert "ada@example.org" in html
+        assert action_url(reg, "cancel") in html
+        assert action_url(reg, "reregister") not in html
+
+    def test_cancel_action(self, staff_client, reg):
+        response = staff_client.post(action_url(reg, "cancel"))
+        assert response.status_code == 302
+        assert response["Location"] == inspect_url(reg)
+        reg.refresh_from_db()
+        assert reg.status == Registration.Status.CANCELLED
+        followed = staff_client.get(response["Location"])
+        assert messages_of(followed) == ["Registration cancelled."]
+        assert action_url(reg, "reregister") in followed.content.decode()
+
+    def test_reregister_action_ignores_limits(self, staff_client, reg):
+        service.cancel(reg)
+        service.register(reg.page.specific, email="b@example.org", first_name="B", last_name="B")
+        response = staff_client.post(action_url(reg, "reregister"))
+        assert response.status_code == 302
+        reg.refresh_from_db()
+        assert reg.status == Registration.Status.REGISTERED
+        assert reg.source == Registration.Source.ADMIN
+
+    @pytest.mark.parametrize("action", ["cancel", "reregister"])
+    def test_actions_are_post_only(self, staff_client, reg, action):
+        if action == "reregister":
+            service.cancel(reg)
+        status_before = Registration.objects.get(pk=reg.pk).status
+        assert staff_client.get(action_url(reg, action)).status_code == 405
+        assert Registration.objects.get(pk=reg.pk).status == status_before
+
+    def test_action_that_does_not_apply(self, staff_client, reg):
+        response = staff_client.post(action_url(reg, "reregister"), follow=True)
+        assert messages_of(response) == ["That action does not apply to this registration now."]
+        reg.refresh_from_db()
+        assert reg.is_active
+
+    def test_unknown_action_and_registration(self, staff_client, reg):
+        assert staff_client.post(action_url(reg, "explode")).status_code == 404
+        missing = reverse("webinar_registrations:action", args=(reg.pk + 1000, "cancel"))
+        assert staff_client.post(missing).status_code == 404
+
+
+class TestPermissions:
+    @pytest.fixture
+    def reg(self, make_event):
+        event = make_event(kind="vimeo")
+        return service.register(
+            event, email="secret.person@example.org", first_name="Secret", last_name="Person"
+        ).registration
+
+    def make_user(self, django_user_model, *codenames):
+        user = django_user_model.objects.create_user("editor", "editor@example.edu", "pw")
+        group = Group.objects.create(name="Limited")
+        perms = Permission.objects.filter(
+            content_type__app_label__in=["wagtailadmin", "wagtail_webinars"],
+            codename__in=["access_admin", *codenames],
+        )
+        assert perms.count() == 1 + len(codenames)
+        group.permissions.set(perms)
+        user.groups.add(group)
+        return user
+
+    def test_admin_user_without_registration_permissions_sees_nothing(
+        self, client, django_user_model, reg
+    ):
+        client.force_login(self.make_user(django_user_model))
+        urls = [
+            reverse(INDEX_URL),
+            reverse(INDEX_URL) + "?export=csv",
+            reverse(ADD_URL),
+            inspect_url(reg),
+            reverse("webinar_registrations:edit", args=(reg.pk,)),
+            reverse("wagtailforms:list_submissions", args=(reg.page_id,)),
+        ]
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code in (302, 403), url
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            assert b"secret.person" not in body, url
+        response = client.post(action_url(reg, "cancel"))
+        assert response.status_code in (302, 403)
+        reg.refresh_from_db()
+        assert reg.is_active
+        response = client.post(
+            reverse(ADD_URL),
+            {"page": reg.page_id, "first_name": "A", "last_name": "B", "email": "x@example.org"},
+        )
+        assert response.status_code in (302, 403)
+        assert Registration.objects.count() == 1
+
+    def test_menu_item_hidden_without_permission(self, client, django_user_model, reg):
+        client.force_login(self.make_user(django_user_model))
+        html = client.get(reverse("wagtailadmin_home")).content.decode()
+        assert reverse(INDEX_URL) not in html
+
+    def test_view_only_user_can_look_but_not_act(self, client, django_user_model, reg):
+        client.force_login(self.make_user(django_user_model, "view_registration"))
+        assert client.get(reverse(INDEX_URL)).status_code == 200
+        html = client.get(inspect_url(reg)).content.decode()
+        assert "secret.person@example.org" in html
+        assert action_url(reg, "cancel") not in html
+        denied = client.post(action_url(reg, "cancel"))
+        # Wagtail answers a PermissionDenied in the admin with a redirect home.
+        assert denied.status_code == 403 or denied["Location"] == reverse("wagtailadmin_home")
+        reg.refresh_from_db()
+        assert reg.is_active
+
+
+class TestWagtailSubmissions:
+    """Registration is Wagtail's submission class: the form pages' list and export work."""
+
+    def test_submissions_list(self, staff_client, make_event):
+        event = make_event(kind="vimeo")
+        service.register(event, email="ada@example.org", first_name="Ada", last_name="L")
+        url = reverse("wagtailforms:list_submissions", args=(event.pk,))
+        response = staff_client.get(url)
+        assert response.status_code == 200
+        assert "ada@example.org" in response.content.decode()
+
+    def test_submissions_csv(self, staff_client, make_event):
+        event = make_event(kind="vimeo")
+        service.register(
+            event,
+            email="ada@example.org",
+            first_name="Ada",
+            last_name="L",
+            answers={"diet": "vegan"},
+        )
+        url = reverse("wagtailforms:list_submissions", args=(event.pk,))
+        response = staff_client.get(url, {"export": "csv"})
+        assert response.status_code == 200
+        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert rows[0][:5] == ["Registered", "First name", "Last name", "Email", "Status"]
+        assert rows[1][1:5] == ["Ada", "L", "ada@example.org", "Registered"]
