@@ -58,7 +58,7 @@ def test_get_records_opened_only_and_offers_a_post(browser, link_event):
     assert "document.getElementById(&quot;webinars-join-form&quot;)" not in html
     assert 'document.getElementById("webinars-join-form").submit()' in html  # auto-join
     assert MEETING not in html  # the meeting is reached only by the POST
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     assert "no-store" in response["Cache-Control"]
     saved = row(registration)
     assert saved.join_opened_at == ny(2026, 6, 10, 13, 55)
@@ -75,7 +75,7 @@ def test_post_is_the_click_and_checks_in_unmanaged(browser, link_event):
         response = browser.post(url, {"csrfmiddlewaretoken": csrf_from(page)})
     assert response.status_code == 303
     assert response["Location"] == MEETING
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     saved = row(registration)
     assert saved.join_click_count == 1
     assert saved.join_clicked_at == ny(2026, 6, 10, 14, 3)

@@ -36,17 +36,15 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
             context["registration"] = registration
             context["cancelled_now"] = True
         response = render(request, "wagtail_webinars/cancel.html", context)
-    # The URL carries the token: no Referer to other sites. Not "no-referrer": then
-    # browsers send "Origin: null" with the page's own form and CSRF refuses it.
-    response["Referrer-Policy"] = "same-origin"
-    response["X-Robots-Tag"] = "noindex, nofollow"
-    return response
+    return _private(response)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    # The URL carries the registrant's token: keep it out of Referer headers
-    # (the meeting provider's included) and out of search engines.
-    response["Referrer-Policy"] = "no-referrer"
+    # The URL carries the registrant's token: keep it out of Referer headers sent
+    # to other sites (the meeting provider's included) and out of search engines.
+    # Not "no-referrer": browsers then send "Origin: null" with the page's own
+    # button's POST, and CSRF refuses it (seen in Chromium).
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     return response
 

@@ -6,71 +6,22 @@ when it or the ``playwright`` package is missing. Never ``playwright install``.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
-from django.db import connections
 
 from wagtail_webinars.models import Registration
 
-# Playwright's sync API runs an asyncio loop in this thread; Django would otherwise
-# refuse the ORM calls the test makes between browser steps.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = Path("/tmp/wagtail-webinars-registration.png")
-
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright package is not installed (testing extra)"
-)
 
 pytestmark = [
     pytest.mark.live,
-    pytest.mark.skipif(
-        not os.access(CHROMIUM, os.X_OK),
-        reason=f"Chromium not found at {CHROMIUM} (apt-get install chromium)",
-    ),
     # live_server needs committed data; serialized_rollback keeps Wagtail's root page.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def browser(live_server, transactional_db):
-    # Function-scoped and after the database fixtures on purpose: while Playwright's
-    # event loop runs, Django keeps database connections per context, so the test
-    # database must be set up before it starts and flushed after it stops.
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-            # Close the connection the test's own queries opened inside that loop.
-            connections.close_all()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 900, "height": 1100})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
 
 
 def fill_with_keyboard(page, first_name, last_name, email):
