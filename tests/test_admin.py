@@ -371,6 +371,39 @@ class TestPermissions:
         assert reg.is_active
 
 
+class TestEditNames:
+    @pytest.fixture
+    def reg(self, make_event):
+        event = make_event(kind="vimeo")
+        return service.register(
+            event, email="ada@example.org", first_name="Ada", last_name="Lovlace"
+        ).registration
+
+    def edit(self, client, reg, **data):
+        return client.post(reverse("webinar_registrations:edit", args=(reg.pk,)), data)
+
+    def test_staff_correct_a_name_and_the_answers_follow(self, staff_client, reg):
+        response = self.edit(staff_client, reg, first_name=" Ada ", last_name="Lovelace")
+        assert response.status_code == 302
+        reg.refresh_from_db()
+        assert (reg.first_name, reg.last_name) == ("Ada", "Lovelace")
+        assert reg.form_data["last_name"] == "Lovelace"
+        assert reg.email == "ada@example.org"
+
+    @pytest.mark.parametrize("bad", ["Ada\nBcc: x@evil.test", "A" * 101, "", "\x00"])
+    def test_bad_names_are_refused_and_nothing_changes(self, staff_client, reg, bad):
+        response = self.edit(staff_client, reg, first_name=bad, last_name="Lovelace")
+        assert response.status_code == 200
+        assert form_errors(response).get("first_name")
+        reg.refresh_from_db()
+        assert (reg.first_name, reg.last_name) == ("Ada", "Lovlace")
+
+    def test_the_email_cannot_be_changed_here(self, staff_client, reg):
+        self.edit(staff_client, reg, first_name="Ada", last_name="L", email="other@example.org")
+        reg.refresh_from_db()
+        assert reg.email == "ada@example.org"
+
+
 class TestWagtailSubmissions:
     """Registration is Wagtail's submission class: the form pages' list and export work."""
 
@@ -381,6 +414,22 @@ class TestWagtailSubmissions:
         response = staff_client.get(url)
         assert response.status_code == 200
         assert "ada@example.org" in response.content.decode()
+
+    def test_page_editors_without_the_registration_permission_see_no_submissions(
+        self, client, django_user_model, make_event
+    ):
+        event = make_event(kind="vimeo")
+        service.register(event, email="hidden@example.org", first_name="H", last_name="P")
+        editor = django_user_model.objects.create_user("pe", "pe@example.edu", "pw")
+        editors = Group.objects.get(name="Editors")  # Wagtail's default: may edit every page
+        editor.groups.add(editors)
+        assert not editor.has_perm("wagtail_webinars.view_registration")
+        client.force_login(editor)
+        url = reverse("wagtailforms:list_submissions", args=(event.pk,))
+        for response in (client.get(url), client.get(url, {"export": "csv"})):
+            assert response.status_code in (302, 403)
+            body = b"".join(response.streaming_content) if response.streaming else response.content
+            assert b"hidden@example.org" not in body
 
     def test_submissions_csv(self, staff_client, make_event):
         event = make_event(kind="vimeo")

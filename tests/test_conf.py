@@ -90,3 +90,9 @@ def test_from_email(settings):
     assert conf.from_email() == "site@example.edu"
     settings.WAGTAIL_WEBINARS = {"FROM_EMAIL": "events@example.edu"}
     assert conf.from_email() == "events@example.edu"
+
+
+def test_an_empty_credential_in_settings_falls_back_to_the_environment(settings, monkeypatch):
+    settings.WAGTAIL_WEBINARS = {"ZOOM_CLIENT_SECRET": None}
+    monkeypatch.setenv("ZOOM_CLIENT_SECRET", "from-env")
+    assert conf.get_setting("ZOOM_CLIENT_SECRET") == "from-env"

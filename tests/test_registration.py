@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -92,7 +93,10 @@ class TestDuplicate:
         event = make_event(kind="vimeo")
         with django_capture_on_commit_callbacks(execute=True):
             first = register(event)
-        with django_capture_on_commit_callbacks(execute=True):
+        with (
+            time_machine.travel(timezone.now() + timedelta(minutes=2)),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
             second = register(event, email="ADA.LOVELACE@example.ORG", first_name="Other")
 
         assert second.outcome == "already_registered"
@@ -103,6 +107,28 @@ class TestDuplicate:
         assert Registration.objects.get().first_name == "Ada"
         assert len(mail.outbox) == 2
         assert all(m.to == ["ada.lovelace@example.org"] for m in mail.outbox)
+
+    def test_quick_duplicates_resend_the_confirmation_at_most_once_a_minute(
+        self, make_event, django_capture_on_commit_callbacks
+    ):
+        # Otherwise anyone could make the form mail someone's address in a loop.
+        event = make_event(kind="vimeo")
+        start = timezone.now()
+        with django_capture_on_commit_callbacks(execute=True):
+            register(event)
+        for seconds in (5, 30, 59):
+            with (
+                time_machine.travel(start + timedelta(seconds=seconds)),
+                django_capture_on_commit_callbacks(execute=True),
+            ):
+                assert register(event).already_registered
+        assert len(mail.outbox) == 1
+        with (
+            time_machine.travel(start + timedelta(seconds=61)),
+            django_capture_on_commit_callbacks(execute=True),
+        ):
+            register(event)
+        assert len(mail.outbox) == 2
 
     def test_duplicate_is_recognised_even_after_registration_closed(self, make_event):
         event = make_event(kind="vimeo")

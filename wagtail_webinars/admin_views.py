@@ -26,10 +26,11 @@ from django.views.generic import TemplateView
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column, StatusTagColumn
-from wagtail.admin.views.generic import CreateView, IndexView, InspectView
+from wagtail.admin.views.generic import CreateView, EditView, IndexView, InspectView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import registration as service
+from . import validators
 from .models import EventPage, Registration
 
 
@@ -165,6 +166,34 @@ class StaffRegistrationForm(WagtailAdminModelForm):
         exclude = super()._get_validation_exclusions()
         exclude.add("email")
         return exclude
+
+
+class StaffRenameForm(WagtailAdminModelForm):
+    """Staff correct a name; everything else about a registration has its own action."""
+
+    class Meta:
+        model = Registration
+        fields = ["first_name", "last_name"]
+
+    def clean(self):
+        cleaned = super().clean()
+        for field, label in (("first_name", _("first name")), ("last_name", _("last name"))):
+            if self.has_error(field):
+                continue
+            try:
+                cleaned[field] = validators.clean_name(cleaned.get(field, ""), label)
+            except ValidationError as err:
+                self.add_error(field, err)
+        return cleaned
+
+
+class RegistrationEditView(EditView):
+    def save_instance(self):
+        return service.rename(
+            self.object,
+            first_name=self.form.cleaned_data["first_name"],
+            last_name=self.form.cleaned_data["last_name"],
+        )
 
 
 class RegistrationCreateView(CreateView):

@@ -25,6 +25,8 @@ DEFAULTS: dict[str, Any] = {
     # Attendance window for join-link clicks, relative to start and end.
     "ATTENDANCE_OPENS_MINUTES_BEFORE": 15,
     "ATTENDANCE_CLOSES_MINUTES_AFTER": 0,
+    # A duplicate registration resends the confirmation at most this often.
+    "CONFIRMATION_RESEND_SECONDS": 60,
     # Where mails come from when the page has no address of its own.
     "FROM_EMAIL": None,
     # Zoom Server-to-Server OAuth. Each may also come from the environment
@@ -56,10 +58,12 @@ def get_setting(name: str) -> Any:
     if name not in DEFAULTS:
         raise ImproperlyConfigured(f"Unknown wagtail-webinars setting WAGTAIL_WEBINARS['{name}']")
     user = getattr(settings, "WAGTAIL_WEBINARS", {}) or {}
+    if name in ZOOM_CREDENTIAL_SETTINGS:
+        # An empty value in settings (e.g. None from a template) must not hide the
+        # environment variable that deployments usually use for secrets.
+        return user.get(name) or os.environ.get(name) or DEFAULTS[name]
     if name in user:
         return user[name]
-    if name in ZOOM_CREDENTIAL_SETTINGS:
-        return os.environ.get(name) or DEFAULTS[name]
     return DEFAULTS[name]
 
 

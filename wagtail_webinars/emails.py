@@ -8,13 +8,16 @@ overridden by the host project the usual Django way.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import tokens
-from .conf import campus_time_zone, campus_time_zone_name, from_email
+from .conf import campus_time_zone, campus_time_zone_name, from_email, get_setting
 from .ics import build_ics
 from .models import EmailBrandingSettings, EventPage, Registration
 from .templatetags.webinars import campus_datetime
@@ -105,8 +108,27 @@ def confirmation_message(registration: Registration, connection=None) -> EmailMu
     )
 
 
-def send_confirmation(registration: Registration) -> None:
+def send_confirmation(registration: Registration, *, resend: bool = False) -> bool:
+    """Send the confirmation; returns whether a mail went out.
+
+    ``resend`` (someone registered again with the same address) is throttled to
+    one mail per ``CONFIRMATION_RESEND_SECONDS`` per registration: otherwise
+    anyone could make the form mail an address as often as they like.
+    """
     if not registration.is_active:
-        return
+        return False
+    now = timezone.now()
+    if resend:
+        quiet = timedelta(seconds=get_setting("CONFIRMATION_RESEND_SECONDS"))
+        # Claim the send atomically, so two quick duplicates send at most one mail.
+        claimed = (
+            Registration.objects.filter(pk=registration.pk)
+            .filter(Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lte=now - quiet))
+            .update(confirmation_sent_at=now)
+        )
+        if not claimed:
+            return False
     confirmation_message(registration).send()
-    Registration.objects.filter(pk=registration.pk).update(confirmation_sent_at=timezone.now())
+    if not resend:
+        Registration.objects.filter(pk=registration.pk).update(confirmation_sent_at=now)
+    return True

@@ -202,3 +202,32 @@ def cancel(registration: Registration, *, now: datetime | None = None) -> Regist
         )
     logger.info("registration %s cancelled", locked.pk)
     return locked
+
+
+def rename(registration: Registration, *, first_name: str, last_name: str) -> Registration:
+    """Correct a registrant's name (staff, from the admin).
+
+    The answers in ``form_data`` follow, so exports agree with the columns. The
+    email cannot change here: it is the person's identity at the provider too.
+    A managed provider keeps the name it was first given (Zoom has no call to
+    rename a registrant).
+    """
+    errors: dict[str, ValidationError] = {}
+    cleaned: dict[str, str] = {}
+    for field, value, label in (
+        ("first_name", first_name, _("first name")),
+        ("last_name", last_name, _("last name")),
+    ):
+        try:
+            cleaned[field] = validators.clean_name(value, label)
+        except ValidationError as err:
+            errors[field] = err
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        locked = Registration.objects.select_for_update().get(pk=registration.pk)
+        locked.first_name = cleaned["first_name"]
+        locked.last_name = cleaned["last_name"]
+        locked.form_data = {**locked.form_data, **cleaned}
+        locked.save(update_fields=["first_name", "last_name", "form_data", "updated_at"])
+    return locked

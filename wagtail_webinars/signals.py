@@ -20,8 +20,10 @@ def registration_changed(registration_id: int, outcome: str, needs_sync: bool) -
     """
     from . import tasks
 
-    if outcome in ("created", "reactivated", "already_registered"):
+    if outcome in ("created", "reactivated"):
         tasks.enqueue("wagtail_webinars.tasks.send_confirmation", registration_id)
+    elif outcome == "already_registered":
+        tasks.enqueue("wagtail_webinars.tasks.send_confirmation", registration_id, resend=True)
     if needs_sync and outcome in ("created", "reactivated", "cancelled"):
         tasks.enqueue_sync(registration_id)
     registration_committed.send(sender=None, registration_id=registration_id, outcome=outcome)

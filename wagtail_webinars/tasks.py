@@ -25,14 +25,14 @@ def enqueue_sync(registration_id: int):
     return enqueue("wagtail_webinars.tasks.sync_registration", registration_id)
 
 
-def send_confirmation(registration_id: int) -> None:
+def send_confirmation(registration_id: int, resend: bool = False) -> None:
     from . import emails
     from .models import Registration
 
     registration = Registration.objects.select_related("page").filter(pk=registration_id).first()
     if registration is None:
         return
-    emails.send_confirmation(registration)
+    emails.send_confirmation(registration, resend=resend)
 
 
 def sync_registration(registration_id: int) -> None:

@@ -27,6 +27,7 @@ class RegistrationViewSet(ModelViewSet):
     inspect_view_enabled = True
     index_view_class = admin_views.RegistrationIndexView
     add_view_class = admin_views.RegistrationCreateView
+    edit_view_class = admin_views.RegistrationEditView
     inspect_view_class = admin_views.RegistrationInspectView
     filterset_class = admin_views.RegistrationFilterSet
     search_fields = ["email", "first_name", "last_name"]
@@ -78,9 +79,10 @@ class RegistrationViewSet(ModelViewSet):
     ]
 
     def get_form_class(self, for_update=False):
-        if not for_update:
-            return admin_views.StaffRegistrationForm
-        return super().get_form_class(for_update)
+        # Adding goes through the registration service, editing through rename().
+        if for_update:
+            return admin_views.StaffRenameForm
+        return admin_views.StaffRegistrationForm
 
     def get_common_view_kwargs(self, **kwargs):
         return super().get_common_view_kwargs(**kwargs)

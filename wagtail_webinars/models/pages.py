@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.template.response import TemplateResponse
 from django.utils import timezone
@@ -97,6 +97,13 @@ class EventPageMixin:
         ]
         fields += [(f.clean_name, f.label) for f in self.get_form_fields()]
         return fields
+
+    def serve_submissions_list_view(self, request, *args, **kwargs):
+        # Wagtail shows a form page's submissions to anyone who may edit the page;
+        # registrations are personal data, so also require the registration permission.
+        if not request.user.has_perm("wagtail_webinars.view_registration"):
+            raise PermissionDenied
+        return super().serve_submissions_list_view(request, *args, **kwargs)
 
     def registration_closed_reason(self, now: datetime | None = None) -> str | None:
         """Why a visitor cannot register now, or ``None`` when they can (capacity aside)."""
