@@ -266,6 +266,14 @@ class TestInspectAndActions:
         assert action_url(reg, "cancel") in html
         assert action_url(reg, "reregister") not in html
 
+    def test_inspect_shows_times_in_campus_local_time(self, staff_client, reg):
+        from wagtail_webinars.templatetags.webinars import campus_datetime
+
+        html = staff_client.get(inspect_url(reg)).content.decode()
+        expected = campus_datetime(reg.registered_at)
+        assert expected.endswith(("EST", "EDT"))
+        assert expected in html
+
     def test_cancel_action(self, staff_client, reg):
         response = staff_client.post(action_url(reg, "cancel"))
         assert response.status_code == 302

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 import responses
 
+from tests.factories import LOCATIONS
 from tests.page_forms import TYPED_LOCATIONS, add_url, edit_url, event_page_data
 from wagtail_webinars.models import EventPage
 
@@ -22,21 +23,8 @@ def zoom_unreachable():
         yield mock
 
 
-EXPECTED_LOCATIONS = {
-    "zoom_meeting": {"meeting_id": "81234567890", "join_url": "", "password": ""},
-    "zoom_webinar": {"meeting_id": "91234567890", "join_url": "", "password": ""},
-    "zoom_meeting_link": {
-        "meeting_id": "85512345678",
-        "join_url": "https://example.zoom.us/j/85512345678?pwd=abc",
-        "password": "abc123",
-    },
-    "zoom_webinar_link": {
-        "meeting_id": "96612345678",
-        "join_url": "https://example.zoom.us/w/96612345678",
-        "password": "xyz789",
-    },
-    "vimeo": {"join_url": "https://vimeo.com/event/1234567"},
-}
+# What the admin form stores is exactly what the factories write directly.
+EXPECTED_LOCATIONS = LOCATIONS
 
 
 def location_errors(response) -> dict[str, list[str]]:

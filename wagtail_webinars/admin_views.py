@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlencode
 
 import django_filters
@@ -32,6 +33,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from . import registration as service
 from . import validators
 from .models import EventPage, Registration
+from .templatetags.webinars import campus_datetime
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,15 @@ class RegistrationCreateView(CreateView):
 class RegistrationInspectView(InspectView):
     template_name = "wagtail_webinars/admin/registration_inspect.html"
     action_url_name = ""
+
+    def get_field_display_value(self, field_name, field):
+        value = super().get_field_display_value(field_name, field)
+        # Times in campus local time with the zone's name, as everywhere else.
+        if isinstance(value, datetime):
+            return campus_datetime(value)
+        if value is None:
+            return "—"
+        return value
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

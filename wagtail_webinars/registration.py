@@ -159,10 +159,7 @@ def _register_locked(event, email, first_name, last_name, answers, source, now, 
         existing.cancelled_at = None
         existing.registered_at = now
         if sync_status == Registration.SyncStatus.PENDING:
-            existing.sync_status = sync_status
-            existing.sync_error = ""
-            existing.sync_attempts = 0
-            existing.sync_retry_at = None
+            existing.mark_sync_pending()
         existing.save()
         return RegistrationResult(existing, "reactivated")
 
@@ -190,11 +187,7 @@ def cancel(registration: Registration, *, now: datetime | None = None) -> Regist
         update_fields = ["status", "cancelled_at", "updated_at"]
         if locked.sync_status != Registration.SyncStatus.NOT_APPLICABLE:
             # The provider must hear about it: cancel there too.
-            locked.sync_status = Registration.SyncStatus.PENDING
-            locked.sync_error = ""
-            locked.sync_attempts = 0
-            locked.sync_retry_at = None
-            update_fields += ["sync_status", "sync_error", "sync_attempts", "sync_retry_at"]
+            update_fields += locked.mark_sync_pending()
         locked.save(update_fields=update_fields)
         needs_sync = locked.sync_status != Registration.SyncStatus.NOT_APPLICABLE
         transaction.on_commit(

@@ -335,19 +335,7 @@ def retry_registration(registration: Registration) -> bool:
         locked = Registration.objects.select_for_update().get(pk=registration.pk)
         if locked.sync_status != Status.FAILED:
             return False
-        locked.sync_status = Status.PENDING
-        locked.sync_error = ""
-        locked.sync_attempts = 0
-        locked.sync_retry_at = None
-        locked.save(
-            update_fields=[
-                "sync_status",
-                "sync_error",
-                "sync_attempts",
-                "sync_retry_at",
-                "updated_at",
-            ]
-        )
+        locked.save(update_fields=locked.mark_sync_pending())
         transaction.on_commit(lambda: _enqueue_sync(locked.pk))
     return True
 

@@ -113,6 +113,17 @@ class Registration(AbstractFormSubmission):
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}>"
 
+    def mark_sync_pending(self) -> list[str]:
+        """Ask for a fresh sync with the provider (attempts start over).
+
+        Returns the fields it changed, for ``save(update_fields=...)``.
+        """
+        self.sync_status = self.SyncStatus.PENDING
+        self.sync_error = ""
+        self.sync_attempts = 0
+        self.sync_retry_at = None
+        return ["sync_status", "sync_error", "sync_attempts", "sync_retry_at", "updated_at"]
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
