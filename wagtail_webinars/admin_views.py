@@ -35,6 +35,9 @@ from . import validators
 from .models import EventPage, Registration
 from .templatetags.webinars import campus_datetime
 
+VIEW_REGISTRATION = "wagtail_webinars.view_registration"
+CHANGE_REGISTRATION = "wagtail_webinars.change_registration"
+
 
 @dataclass(frozen=True)
 class RegistrationAction:
@@ -308,7 +311,10 @@ def registrations_list_url(event_id: int, **filters: str) -> str:
 
 
 def _managed_event_for(page, user):
-    """The specific event behind ``page`` when it is managed and ``user`` may edit it."""
+    """The specific event behind ``page`` when it is managed and ``user`` may edit it
+    and see its registrations (the sync page counts and lists them)."""
+    if not user.has_perm(VIEW_REGISTRATION):
+        return None
     from . import metadata
     from .models import EventPageMixin
 
@@ -373,10 +379,17 @@ class EventZoomView(WagtailAdminTemplateMixin, TemplateView):
         page = get_object_or_404(Page, pk=page_id)
         event = _managed_event_for(page, request.user)
         if event is None:
-            if not page.permissions_for_user(request.user).can_edit():
+            if not (
+                page.permissions_for_user(request.user).can_edit()
+                and request.user.has_perm(VIEW_REGISTRATION)
+            ):
                 raise PermissionDenied
             raise Http404
         self.event = event
+        user = request.user
+        # Retrying changes registrations; refreshing rewrites the live page.
+        self.can_retry = user.has_perm(CHANGE_REGISTRATION)
+        self.can_refresh = event.permissions_for_user(user).can_publish()
         return super().dispatch(request, page_id)
 
     def get_page_title(self):
@@ -406,6 +419,8 @@ class EventZoomView(WagtailAdminTemplateMixin, TemplateView):
                 self.event.pk, sync_status=Registration.SyncStatus.FAILED
             ),
             edit_url=reverse("wagtailadmin_pages:edit", args=[self.event.pk]),
+            can_retry=self.can_retry,
+            can_refresh=self.can_refresh,
         )
         return context
 
@@ -413,6 +428,10 @@ class EventZoomView(WagtailAdminTemplateMixin, TemplateView):
         from . import metadata, sync
 
         action = request.POST.get("action")
+        if (action == "refresh" and not self.can_refresh) or (
+            action == "retry_failed" and not self.can_retry
+        ):
+            raise PermissionDenied
         if action == "refresh":
             result = metadata.refresh_and_save(self.event)
             for warning in result.warnings:

@@ -9,9 +9,17 @@ class WagtailWebinarsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_migrate, pre_delete
 
-        from . import checks  # noqa: F401  (registers the system checks)
+        from . import (
+            checks,  # noqa: F401  (registers the system checks)
+            signals,
+        )
         from .schedules import ensure_schedules
 
         post_migrate.connect(ensure_schedules, sender=self)
+        pre_delete.connect(
+            signals.cancel_at_provider_before_delete,
+            sender=self.get_model("Registration"),
+            dispatch_uid="wagtail_webinars.cancel_at_provider_before_delete",
+        )

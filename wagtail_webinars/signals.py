@@ -27,3 +27,22 @@ def registration_changed(registration_id: int, outcome: str, needs_sync: bool) -
     if needs_sync and outcome in ("created", "reactivated", "cancelled"):
         tasks.enqueue_sync(registration_id)
     registration_committed.send(sender=None, registration_id=registration_id, outcome=outcome)
+
+
+def cancel_at_provider_before_delete(sender, instance, **kwargs) -> None:
+    """A deleted registration must not stay approved at the provider.
+
+    Whatever deletes it (the registrations admin, Wagtail's submissions list, a
+    deleted event page), the row and its registrant id are gone afterwards, so the
+    cancel is queued now with what it needs, and sent after the delete commits.
+    """
+    from django.db import transaction
+
+    from . import tasks
+
+    if not instance.provider_registrant_id or instance.provider_status == "cancelled":
+        return
+    args = (instance.page_id, instance.provider_registrant_id, instance.email)
+    transaction.on_commit(
+        lambda: tasks.enqueue("wagtail_webinars.tasks.cancel_removed_registrant", *args)
+    )

@@ -75,3 +75,33 @@ def resend_event_reminders(event_id: int, requested_at: datetime) -> dict:
     from . import reminders
 
     return reminders.resend_event_reminders(event_id, requested_at).as_dict()
+
+
+def cancel_removed_registrant(event_id: int, registrant_id: str, email: str) -> bool:
+    """Cancel, at the provider, the registrant of a registration that was deleted.
+
+    Takes the registrant's id and email rather than a key: the row is gone. When the
+    event itself was deleted there is nothing left to tell us which meeting it was.
+    """
+    from wagtail.models import Page
+
+    from .models import EventPageMixin, Registration
+    from .providers.errors import ProviderError
+
+    page = Page.objects.filter(pk=event_id).first()
+    event = page.specific if page is not None else None
+    if not isinstance(event, EventPageMixin) or not event.is_managed:
+        return False
+    # An unsaved stand-in: the provider only needs the registrant's id and email.
+    gone = Registration(page=event, email=email, provider_registrant_id=registrant_id)
+    try:
+        event.provider.cancel_registrant(gone)
+    except ProviderError as err:
+        logger.warning(
+            "could not cancel deleted registrant %s of event %s at the provider: %s",
+            registrant_id,
+            event_id,
+            err,
+        )
+        return False
+    return True

@@ -84,9 +84,6 @@ class RegistrationViewSet(ModelViewSet):
             return admin_views.StaffRenameForm
         return admin_views.StaffRegistrationForm
 
-    def get_common_view_kwargs(self, **kwargs):
-        return super().get_common_view_kwargs(**kwargs)
-
     def get_inspect_view_kwargs(self, **kwargs):
         return super().get_inspect_view_kwargs(
             action_url_name=self.get_url_name("action"), **kwargs

@@ -1,0 +1,102 @@
+"""Who may see and use an event's "Zoom sync" admin page.
+
+The page counts and links to registrations (personal data) and its buttons change
+registrations (retry) or rewrite the live page (refresh from Zoom), so page edit
+rights alone are not enough.
+"""
+
+from __future__ import annotations
+
+import pytest
+import responses
+from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
+
+from tests.factories import RegistrationFactory
+from wagtail_webinars.admin_views import EVENT_ZOOM_URL_NAME
+from wagtail_webinars.models import Registration
+
+
+@pytest.fixture(autouse=True)
+def no_network():
+    # Nothing here may reach Zoom; an unexpected call fails the test.
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def event(make_event):
+    return make_event(kind="zoom_meeting")
+
+
+@pytest.fixture
+def failed(event):
+    return RegistrationFactory(
+        page=event, sync_status=Registration.SyncStatus.FAILED, sync_error="Host cannot register"
+    )
+
+
+def editor(django_user_model, *codenames):
+    """A Wagtail "Editors" member (may edit every page) with extra registration perms."""
+    user = django_user_model.objects.create_user("ed", "ed@example.edu", "pw")
+    user.groups.add(Group.objects.get(name="Editors"))
+    if codenames:
+        user.user_permissions.set(
+            Permission.objects.filter(
+                content_type__app_label="wagtail_webinars", codename__in=codenames
+            )
+        )
+    return user
+
+
+def url(event):
+    return reverse(EVENT_ZOOM_URL_NAME, args=[event.pk])
+
+
+def refused(response) -> bool:
+    # Wagtail turns PermissionDenied in the admin into a redirect to the dashboard.
+    return response.status_code == 403 or (
+        response.status_code == 302 and response["Location"] == reverse("wagtailadmin_home")
+    )
+
+
+def test_page_editor_without_registration_permission_sees_and_changes_nothing(
+    client, django_user_model, event, failed
+):
+    client.force_login(editor(django_user_model))
+    assert refused(client.get(url(event)))
+    assert refused(client.post(url(event), {"action": "retry_failed"}))
+    failed.refresh_from_db()
+    assert failed.sync_status == Registration.SyncStatus.FAILED
+
+
+def test_viewer_sees_counts_but_cannot_retry(client, django_user_model, event, failed):
+    client.force_login(editor(django_user_model, "view_registration"))
+    response = client.get(url(event))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'value="retry_failed"' not in html
+    assert refused(client.post(url(event), {"action": "retry_failed"}))
+    failed.refresh_from_db()
+    assert failed.sync_status == Registration.SyncStatus.FAILED
+
+
+def test_who_may_change_registrations_can_retry(client, django_user_model, event, failed):
+    client.force_login(editor(django_user_model, "view_registration", "change_registration"))
+    html = client.get(url(event)).content.decode()
+    assert 'value="retry_failed"' in html
+    response = client.post(url(event), {"action": "retry_failed"})
+    assert response.status_code == 302
+    failed.refresh_from_db()
+    assert failed.sync_status != Registration.SyncStatus.FAILED
+
+
+def test_refresh_needs_publish_permission(client, django_user_model, event):
+    user = editor(django_user_model, "view_registration")
+    Group.objects.get(name="Editors").page_permissions.filter(
+        permission__codename="publish_page"
+    ).delete()
+    client.force_login(user)
+    html = client.get(url(event)).content.decode()
+    assert 'value="refresh"' not in html
+    assert refused(client.post(url(event), {"action": "refresh"}))
