@@ -309,3 +309,99 @@ def test_no_button_without_permission(limited_client, event):
     assert "Coffee chat" in edit
     assert resend_all_url(event) not in listing
     assert resend_all_url(event) not in edit
+
+
+# -- a host project's own event pages ------------------------------------------------------------
+
+
+@pytest.fixture(params=["CampusEventPage", "SeminarPage"])
+def host_event(request, event_index):
+    from tests.host_site import models
+    from tests.host_site.factories import make_host_event
+
+    return make_host_event(
+        getattr(models, request.param), event_index, start=START, title="Host seminar"
+    )
+
+
+def test_resend_all_for_a_host_project_event_page(
+    staff_client, host_event, django_capture_on_commit_callbacks
+):
+    active = RegistrationFactory.create_batch(2, page=host_event)
+    response = staff_client.get(resend_all_url(host_event))
+    assert response.status_code == 200
+    assert "again to all 2 people registered now?" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(resend_all_url(host_event))
+    assert response.status_code == 302
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(r.email for r in active)
+    assert all(m.subject.startswith("Reminder: Host seminar, ") for m in mail.outbox)
+
+
+def test_host_project_event_pages_have_the_resend_buttons(staff_client, host_event):
+    edit = staff_client.get(reverse("wagtailadmin_pages:edit", args=(host_event.pk,)))
+    assert resend_all_url(host_event) in edit.content.decode()
+    index = host_event.get_parent()
+    listing = staff_client.get(reverse("wagtailadmin_explore", args=(index.pk,)))
+    assert resend_all_url(host_event) in listing.content.decode()
+
+
+def test_resend_all_for_a_missing_page(staff_client, db):
+    assert staff_client.get(resend_all_url_for(999_999)).status_code == 404
+    assert staff_client.post(resend_all_url_for(999_999)).status_code == 404
+
+
+def resend_all_url_for(page_id):
+    return reverse("wagtail_webinars_resend_reminders", args=(page_id,))
+
+
+# -- long resends: the task timeout --------------------------------------------------------------
+
+
+def test_resend_all_out_of_time_continues_in_a_new_task(event, settings, monkeypatch):
+    from tests.test_reminders import FakeClock, SlowBackend
+
+    clock = FakeClock()
+    monkeypatch.setattr(reminders, "_clock", clock)
+    settings.EMAIL_BACKEND = "tests.test_reminders.SlowBackend"
+    SlowBackend.clock = clock  # a second per message; a task sends for 30 s
+    active = RegistrationFactory.create_batch(70, page=event)
+    # The test settings run queued tasks at once (Q_CLUSTER sync), so the
+    # continuations run inside this call.
+    report = reminders.resend_event_reminders(event.pk, NOW)
+    assert (report.sent, report.out_of_time) == (30, True)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(r.email for r in active)
+    rows = Registration.objects.filter(page=event)
+    assert set(rows.values_list("reminder_resend_count", flat=True)) == {1}
+    assert not rows.filter(reminder_resent_at__isnull=True).exists()
+
+
+@pytest.fixture
+def dying_mail(settings):
+    """The worker is stopped (django-q2's timeout: a SystemExit) after ``die_after`` sends."""
+    from tests.test_reminders import DyingBackend
+
+    settings.EMAIL_BACKEND = "tests.test_reminders.DyingBackend"
+    DyingBackend.handed_over = 0
+    DyingBackend.kill = SystemExit("worker killed")
+    yield DyingBackend
+    DyingBackend.die_after = None
+
+
+def test_resend_all_stopped_mid_batch_gives_back_what_it_did_not_send(event, dying_mail):
+    regs = RegistrationFactory.create_batch(10, page=event)
+    dying_mail.die_after = 3
+    with pytest.raises(SystemExit):
+        reminders.resend_event_reminders(event.pk, NOW)
+    rows = Registration.objects.filter(page=event)
+    sent_to = {m.to[0] for m in mail.outbox}
+    assert len(sent_to) == 3
+    assert set(rows.filter(email__in=sent_to).values_list("reminder_resend_count", flat=True)) == {
+        1
+    }
+    # Not resent, so not counted: running the task again sends to them.
+    rest = rows.exclude(email__in=sent_to)
+    assert set(rest.values_list("reminder_resend_count", "reminder_resent_at")) == {(0, None)}
+    dying_mail.die_after = None
+    assert reminders.resend_event_reminders(event.pk, NOW).sent == 7
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(r.email for r in regs)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.checks import Error, Warning, run_checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.test import override_settings
 
 from wagtail_webinars import checks
 from wagtail_webinars.conf import ZOOM_CREDENTIAL_SETTINGS
@@ -32,9 +34,16 @@ def text_of(message) -> str:
     return f"{message.msg} {message.hint or ''}"
 
 
+def default_cache(backend: str):
+    # override_settings, not the settings fixture: the cache is back to the test
+    # settings' before conftest clears it after the test.
+    return override_settings(CACHES={"default": {"BACKEND": backend, "LOCATION": "somewhere"}})
+
+
 def test_complete_configuration_passes(settings):
     settings.WAGTAIL_WEBINARS = {**CREDENTIALS, "TIME_ZONE": "America/New_York"}
-    assert ours(run_checks()) == []
+    with default_cache("django.core.cache.backends.db.DatabaseCache"):
+        assert ours(run_checks()) == []
 
 
 def test_checks_are_registered_with_django(settings):
@@ -99,3 +108,99 @@ def test_use_tz_is_required(settings):
     settings.USE_TZ = False
     [message] = checks.check_time_zone()
     assert message.id == "wagtail_webinars.E002"
+
+
+# -- reminder claims outlive the task ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("claim_timeout", "task_timeout"), [(300, 300), (300, 600), (45, 60)])
+def test_claim_timeout_not_longer_than_the_task_timeout(settings, claim_timeout, task_timeout):
+    settings.WAGTAIL_WEBINARS = {**CREDENTIALS, "REMINDER_CLAIM_TIMEOUT_SECONDS": claim_timeout}
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": task_timeout}
+    [message] = checks.check_reminder_claim_timeout()
+    assert isinstance(message, Warning)
+    assert message.id == "wagtail_webinars.W002"
+    assert "WAGTAIL_WEBINARS['REMINDER_CLAIM_TIMEOUT_SECONDS']" in message.msg
+    assert "Q_CLUSTER['timeout']" in message.msg
+    assert f"({claim_timeout} s)" in message.msg and f"({task_timeout} s)" in message.msg
+    assert message.id in {m.id for m in run_checks()}
+
+
+@pytest.mark.parametrize("q_cluster", [{"timeout": 60}, {"timeout": None}, {}])
+def test_claim_timeout_longer_than_the_task_timeout_passes(settings, q_cluster):
+    settings.WAGTAIL_WEBINARS = {**CREDENTIALS, "REMINDER_CLAIM_TIMEOUT_SECONDS": 300}
+    settings.Q_CLUSTER = {"name": "site", "orm": "default", **q_cluster}
+    assert checks.check_reminder_claim_timeout() == []
+
+
+def test_no_q_cluster_setting_passes(settings):
+    del settings.Q_CLUSTER
+    assert checks.check_reminder_claim_timeout() == []
+
+
+# -- the cache must be shared by web and worker processes ------------------------------------------
+
+
+class OurLocMem(LocMemCache):
+    """A site's own subclass is still per process."""
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+        "tests.test_checks.OurLocMem",
+    ],
+)
+def test_per_process_cache_with_zoom_credentials_is_a_warning(settings, backend):
+    settings.WAGTAIL_WEBINARS = CREDENTIALS
+    with default_cache(backend):
+        [message] = checks.check_shared_cache()
+        ids = {m.id for m in run_checks()}
+    assert isinstance(message, Warning)
+    assert message.id == "wagtail_webinars.W003"
+    assert backend.rsplit(".", 1)[1] in message.msg
+    assert "CACHES['default']" in message.msg
+    for value in CREDENTIALS.values():
+        assert value not in text_of(message)
+    assert message.id in ids
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.cache.backends.db.DatabaseCache",
+        "django.core.cache.backends.redis.RedisCache",
+        "django.core.cache.backends.memcached.PyMemcacheCache",
+        "django.core.cache.backends.filebased.FileBasedCache",
+    ],
+)
+def test_shared_cache_passes(settings, backend):
+    settings.WAGTAIL_WEBINARS = CREDENTIALS
+    with default_cache(backend):
+        assert checks.check_shared_cache() == []
+
+
+def test_per_process_cache_without_zoom_is_fine(settings):
+    # Link-only providers never call Zoom: no token, no sync lock.
+    settings.WAGTAIL_WEBINARS = {}
+    with default_cache("django.core.cache.backends.locmem.LocMemCache"):
+        assert checks.check_shared_cache() == []
+
+
+def test_unimportable_cache_backend_is_left_to_django(settings):
+    settings.WAGTAIL_WEBINARS = CREDENTIALS
+    with default_cache("no.such.CacheBackend"):
+        assert checks.check_shared_cache() == []
+
+
+def test_test_settings_silence_only_the_cache_warning(settings, capsys):
+    """The suite runs web, worker and live server in one process (tasks run inline),
+    so its local-memory cache is shared by all of them; the test settings silence
+    W003 and nothing else, and ``check`` stays warning-free."""
+    assert settings.SILENCED_SYSTEM_CHECKS == ["wagtail_webinars.W003"]
+    assert "LocMemCache" in settings.CACHES["default"]["BACKEND"]
+    assert "wagtail_webinars.W003" in {m.id for m in run_checks()}
+    call_command("check", fail_level="WARNING")
+    assert "W003" not in capsys.readouterr().err

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.contrib.messages import get_messages
+from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import RegistrationFactory
 from tests.page_forms import add_url, edit_url, event_page_data
 from tests.providers.zoom_fixtures import MEETING_ID, WEBINAR_ID, FakeZoom
-from wagtail_webinars import metadata
+from wagtail_webinars import metadata, sync
 from wagtail_webinars.admin_views import EVENT_ZOOM_URL_NAME
 from wagtail_webinars.models import EventPage, Registration
 
@@ -236,6 +239,84 @@ def test_changing_the_meeting_id_forgets_the_old_meeting(
     old.refresh_from_db()
     assert old.provider_registrant_id != "old1"
     assert old.sync_status == Sync.SYNCED
+    assert zoom.describe()[-1] == f"POST /meetings/{new_id}/batch_registrants"
+
+
+def test_meeting_change_is_seen_when_zoom_was_never_read(zoom, event):
+    # First publish while Zoom was down: no stored Zoom details to compare with.
+    assert not event.provider_config
+    RegistrationFactory(page=event, sync_status=Sync.SYNCED, provider_registrant_id="regA")
+    new_id = "83333333333"
+    zoom.meeting(new_id)
+    draft = EventPage.objects.get(pk=event.pk)
+    draft.location = [("zoom_meeting", {"meeting_id": new_id, "join_url": "", "password": ""})]
+    result = metadata.refresh_event(draft)
+    assert result.refreshed
+    assert (result.meeting_changed, result.previous_id) == (True, MEETING_ID)
+
+
+def test_meeting_change_is_seen_from_the_registrants(zoom, event):
+    # The live page already points elsewhere and Zoom was never read for it; the
+    # registrants say which meeting they were added to.
+    new_id = "83333333333"
+    live = EventPage.objects.get(pk=event.pk)
+    live.location = [("zoom_meeting", {"meeting_id": new_id, "join_url": "", "password": ""})]
+    EventPage.objects.filter(pk=event.pk).update(location=live.location)
+    RegistrationFactory(
+        page=event,
+        sync_status=Sync.SYNCED,
+        provider_registrant_id="regA",
+        provider_meeting_id=MEETING_ID,
+    )
+    zoom.meeting(new_id)
+    result = metadata.refresh_event(EventPage.objects.get(pk=event.pk))
+    assert (result.meeting_changed, result.previous_id) == (True, MEETING_ID)
+
+
+def test_scheduled_move_keeps_registrants_on_the_live_meeting_until_it_goes_live(
+    zoom, staff_client, event, django_capture_on_commit_callbacks
+):
+    zoom.meeting()
+    metadata.refresh_and_save(event)
+    ada = RegistrationFactory(
+        page=event,
+        sync_status=Sync.SYNCED,
+        provider_registrant_id="regA",
+        provider_status="approved",
+        provider_meeting_id=MEETING_ID,
+    )
+    new_id = "83333333333"
+    zoom.meeting(new_id, join_url=f"https://zoom.test/j/{new_id}")
+    zoom.accepts_batches(new_id)
+    go_live = timezone.localtime(timezone.now() + timedelta(days=1)).replace(
+        second=0, microsecond=0
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = publish_edit(
+            staff_client,
+            event,
+            location={"meeting_id": new_id, "join_url": "", "password": ""},
+            go_live_at=go_live.strftime("%Y-%m-%d %H:%M"),
+        )
+    assert response.status_code == 302
+    assert EventPage.objects.get(pk=event.pk).provider.external_id == MEETING_ID
+    # Until it goes live, people join the old meeting with their old registrant.
+    ada.refresh_from_db()
+    assert (ada.provider_registrant_id, ada.sync_status) == ("regA", Sync.SYNCED)
+    assert sync.sync_registration(ada.pk) == "synced"
+    assert not zoom.calls_to("POST")
+
+    with (
+        time_machine.travel(go_live + timedelta(minutes=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        call_command("publish_scheduled")
+    live = EventPage.objects.get(pk=event.pk)
+    assert live.provider.external_id == new_id
+    ada.refresh_from_db()
+    assert ada.provider_meeting_id == new_id
+    assert ada.provider_registrant_id not in ("", "regA")
+    assert ada.sync_status == Sync.SYNCED
     assert zoom.describe()[-1] == f"POST /meetings/{new_id}/batch_registrants"
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import zoneinfo
+from collections import Counter
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 
@@ -15,11 +16,12 @@ from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+from django_q.exceptions import TimeoutException
 from icalendar import Calendar
 
 from tests.factories import RegistrationFactory
 from wagtail_webinars import reminders, tokens
-from wagtail_webinars.models import EmailBrandingSettings, Registration
+from wagtail_webinars.models import EmailBrandingSettings, Registration, event_page_models
 from wagtail_webinars.schedules import SCHEDULES, ensure_schedules
 
 NY = zoneinfo.ZoneInfo("America/New_York")
@@ -248,11 +250,11 @@ def test_crash_after_claiming_loses_nobody(make_event, monkeypatch, webinar_sett
         real_deliver = reminders._deliver
         calls = []
 
-        def killed_on_second_batch(prepared, batch):
+        def killed_on_second_batch(prepared, batch, **kwargs):
             calls.append([r.pk for r in batch])
             if len(calls) == 2:
-                raise SystemExit("worker killed")  # like SIGTERM mid-sweep
-            return real_deliver(prepared, batch)
+                raise SystemExit("worker killed")  # before the batch's first message
+            return real_deliver(prepared, batch, **kwargs)
 
         monkeypatch.setattr(reminders, "_deliver", killed_on_second_batch)
         with pytest.raises(SystemExit):
@@ -399,9 +401,11 @@ def test_queries_are_bounded_by_batches_not_registrants(
         for event in events:
             register(event, 450)
         batches = 2 * 5
-        # Per batch: claim (savepoint, select, update, release) and "sent" = 5;
-        # per event: site, branding, the final empty claim; one query for the events.
-        with django_assert_max_num_queries(6 * batches + 2 * 10 + 1):
+        # Per batch: the claim (savepoint, select, update, release) and the "sent"
+        # updates (one per RECORD_EVERY messages); per event: site, branding, the
+        # final empty claim; one query per event page model for the due events.
+        per_batch = 4 + -(-100 // reminders.RECORD_EVERY)
+        with django_assert_max_num_queries(per_batch * batches + 2 * 10 + len(event_page_models())):
             report = reminders.send_due_reminders()
     assert report.sent == 900
 
@@ -538,4 +542,277 @@ def test_task_runs_one_sweep(make_event):
     with time_machine.travel(ny(2026, 6, 10, 12, 30), tick=False):
         event = make_event(start=ny(2026, 6, 10, 14, 0))
         register(event, 2)
-        assert tasks.send_due_reminders() == {"sent": 2, "failed": 0, "events": [event.pk]}
+        assert tasks.send_due_reminders() == {
+            "sent": 2,
+            "failed": 0,
+            "events": [event.pk],
+            "out_of_time": False,
+        }
+
+
+# -- killed or slow sweeps: no duplicates ------------------------------------------------------
+
+
+class DyingBackend(LocmemBackend):
+    """Hands ``die_after`` messages to the outbox, then the worker dies in the next send.
+
+    django-q2 ends a task that outlives Q_CLUSTER["timeout"] by raising its
+    TimeoutException (a SystemExit) wherever the task happens to be.
+    """
+
+    die_after: int | None = None
+    kill: BaseException = SystemExit("worker killed")
+    handed_over = 0
+
+    def send_messages(self, messages):
+        if self.die_after is not None and type(self).handed_over >= self.die_after:
+            raise self.kill
+        type(self).handed_over += len(messages)
+        return super().send_messages(messages)
+
+
+@pytest.fixture
+def dying_backend(settings):
+    settings.EMAIL_BACKEND = "tests.test_reminders.DyingBackend"
+    DyingBackend.handed_over = 0
+
+    def arm(die_after, kill=None):
+        DyingBackend.die_after = die_after
+        DyingBackend.kill = kill or SystemExit("worker killed")
+
+    yield arm
+    DyingBackend.die_after = None
+
+
+@pytest.mark.parametrize(
+    "kill",
+    [SystemExit("worker killed"), TimeoutException("Task exceeded maximum timeout value (60)")],
+    ids=["SystemExit", "django-q2 timeout"],
+)
+def test_sweep_killed_mid_batch_sends_each_reminder_once(make_event, dying_backend, kill):
+    dying_backend(die_after=50, kill=kill)
+    with time_machine.travel(ny(2026, 6, 10, 12, 30), tick=False):
+        event = make_event(start=ny(2026, 6, 10, 14, 0))
+        regs = register(event, 200)  # one batch (REMINDER_BATCH_SIZE 200)
+        with pytest.raises(SystemExit):
+            reminders.send_due_reminders()
+    assert len(mail.outbox) == 50
+    recorded = Registration.objects.filter(page=event, reminder_sent_for=event.start)
+    assert sorted(recorded.values_list("email", flat=True)) == sorted(outbox_to())
+
+    dying_backend(die_after=None)
+    # Past REMINDER_CLAIM_TIMEOUT_SECONDS (300): anything still claimed is taken over.
+    with time_machine.travel(ny(2026, 6, 10, 12, 35, 1), tick=False):
+        assert reminders.send_due_reminders().sent == 150
+        assert reminders.send_due_reminders().sent == 0
+    assert Counter(outbox_to()) == Counter({r.email: 1 for r in regs})
+
+
+def test_graceful_kill_releases_what_it_did_not_send(make_event, dying_backend):
+    dying_backend(die_after=50)
+    with time_machine.travel(ny(2026, 6, 10, 12, 30), tick=False):
+        event = make_event(start=ny(2026, 6, 10, 14, 0))
+        register(event, 200)
+        with pytest.raises(SystemExit):
+            reminders.send_due_reminders()
+        assert not Registration.objects.filter(reminder_claimed_at__isnull=False).exists()
+        dying_backend(die_after=None)
+        # The next minute's sweep carries on; it need not wait for the claims to go stale.
+    with time_machine.travel(ny(2026, 6, 10, 12, 31), tick=False):
+        assert reminders.send_due_reminders().sent == 150
+    assert len(mail.outbox) == 200
+
+
+class WatchedBackend(LocmemBackend):
+    """Before each send, notes how many handed-over messages are not yet recorded:
+    what a worker killed outright (SIGKILL, lost machine) at that moment would send again."""
+
+    clock = None  # a FakeClock, advanced per message (a slow mail relay)
+    seconds_per_message = 0.0
+    unrecorded: list[int] = []
+
+    def send_messages(self, messages):
+        recorded = Registration.objects.filter(reminder_sent_for__isnull=False).count()
+        type(self).unrecorded.append(len(mail.outbox) - recorded)
+        if self.clock is not None:
+            self.clock.advance(self.seconds_per_message)
+        return super().send_messages(messages)
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def fake_clock(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(reminders, "_clock", clock)
+    return clock
+
+
+@pytest.mark.parametrize(
+    ("seconds_per_message", "most_unrecorded"),
+    [
+        (0.0, None),  # a fast relay: recorded every RECORD_EVERY messages
+        (0.4, 3),  # 2.5 messages a second: recorded at least every RECORD_INTERVAL (1 s)
+    ],
+)
+def test_sends_are_recorded_while_the_batch_goes_out(
+    make_event, settings, fake_clock, seconds_per_message, most_unrecorded
+):
+    settings.EMAIL_BACKEND = "tests.test_reminders.WatchedBackend"
+    WatchedBackend.unrecorded = []
+    WatchedBackend.clock = fake_clock
+    WatchedBackend.seconds_per_message = seconds_per_message
+    with time_machine.travel(ny(2026, 6, 10, 12, 30), tick=False):
+        event = make_event(start=ny(2026, 6, 10, 14, 0))
+        register(event, 60)  # one batch of 60, well inside the time budget
+        assert reminders.send_due_reminders().sent == 60
+    assert len(WatchedBackend.unrecorded) == 60
+    assert 0 < max(WatchedBackend.unrecorded) <= (most_unrecorded or reminders.RECORD_EVERY)
+
+
+class SlowBackend(LocmemBackend):
+    """Each message takes a second (a slow relay), on the fake clock."""
+
+    clock = None
+
+    def send_messages(self, messages):
+        self.clock.advance(1)
+        return super().send_messages(messages)
+
+
+@pytest.mark.parametrize("batch_size", [10, 200])
+def test_sweep_stops_within_its_time_budget(
+    make_event, settings, webinar_settings, fake_clock, batch_size
+):
+    # Q_CLUSTER["timeout"] is 60 in the test settings: a sweep sends for 30 s at most.
+    assert reminders.time_budget() == 30
+    settings.EMAIL_BACKEND = "tests.test_reminders.SlowBackend"
+    SlowBackend.clock = fake_clock
+    webinar_settings(REMINDER_BATCH_SIZE=batch_size)
+    with time_machine.travel(ny(2026, 6, 10, 12, 30), tick=False):
+        event = make_event(start=ny(2026, 6, 10, 14, 0))
+        regs = register(event, 100)
+        first = reminders.send_due_reminders()
+        assert (first.sent, first.failed, first.out_of_time) == (30, 0, True)
+        # Nothing is left claimed: the next sweep takes the rest at once.
+        assert not Registration.objects.filter(reminder_claimed_at__isnull=False).exists()
+        assert Registration.objects.filter(reminder_sent_for=event.start).count() == 30
+        later = [reminders.send_due_reminders() for _ in range(4)]
+    assert [r.sent for r in later] == [30, 30, 10, 0]
+    assert [r.out_of_time for r in later] == [True, True, False, False]
+    assert Counter(outbox_to()) == Counter({r.email: 1 for r in regs})
+
+
+@pytest.mark.parametrize(
+    ("q_timeout", "claim_timeout", "budget"),
+    [
+        (60, 300, 30),  # the documented configuration
+        (600, 300, 150),  # a long task timeout: the claim timeout decides
+        (None, 300, 150),  # no task timeout at all (or a sweep run by hand)
+    ],
+)
+def test_time_budget(settings, webinar_settings, q_timeout, claim_timeout, budget):
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": q_timeout}
+    webinar_settings(REMINDER_CLAIM_TIMEOUT_SECONDS=claim_timeout)
+    assert reminders.time_budget() == budget
+
+
+# -- a host project's own event pages ------------------------------------------------------------
+
+
+def test_host_project_event_pages_get_reminders(make_event, event_index):
+    from tests.host_site.factories import make_host_event
+    from tests.host_site.models import CampusEventPage, SeminarPage
+
+    start = ny(2026, 6, 10, 14, 0)
+    with time_machine.travel(ny(2026, 6, 10, 12, 30), tick=False):
+        ours = make_event(start=start)
+        campus = make_host_event(CampusEventPage, event_index, start=start, title="Campus day")
+        seminar = make_host_event(SeminarPage, event_index, start=start, title="Seminar")
+        later = make_host_event(CampusEventPage, event_index, start=start + timedelta(days=1))
+        for page in (ours, campus, seminar, later):
+            register(page, 2)
+        report = reminders.send_due_reminders()
+        # Each event once, though a seminar is also an EventPage.
+        assert sorted(report.events) == sorted([ours.pk, campus.pk, seminar.pk])
+        assert report.sent == 6
+        assert reminders.send_due_reminders().sent == 0
+    subjects = sorted({m.subject.split(",")[0] for m in mail.outbox})
+    assert subjects == ["Reminder: Campus day", f"Reminder: {ours.title}", "Reminder: Seminar"]
+
+
+def test_due_events_loads_only_due_events(make_event, event_index, django_assert_num_queries):
+    """The due time is worked out by the database: events with their own lead
+    time that are not due yet are never loaded, however many there are."""
+    from django.db.models.signals import post_init
+
+    from tests.host_site.factories import make_host_event
+    from tests.host_site.models import CampusEventPage
+
+    now = ny(2026, 6, 10, 12, 0)
+    with time_machine.travel(ny(2026, 6, 1, 9, 0), tick=False):
+        due = [
+            make_event(start=ny(2026, 6, 10, 13, 0)),  # site default lead (2 hours)
+            make_event(start=ny(2026, 6, 11, 11, 0), reminder_lead_minutes=24 * 60),
+            make_host_event(
+                CampusEventPage,
+                event_index,
+                start=ny(2026, 6, 10, 12, 30),
+                reminder_lead_minutes=30,
+            ),
+            # Started, still inside the attendance window.
+            make_event(start=ny(2026, 6, 10, 11, 30), end=ny(2026, 6, 10, 12, 30)),
+        ]
+        for n in range(12):
+            make_event(start=ny(2026, 6, 10, 13, 0), reminder_lead_minutes=30 + n)  # not yet
+            make_host_event(
+                CampusEventPage, event_index, start=ny(2026, 6, 12, 9, 0), reminder_lead_minutes=60
+            )
+        make_event(start=ny(2026, 6, 10, 10, 0), end=ny(2026, 6, 10, 11, 0))  # over
+        make_event(start=ny(2026, 6, 10, 8, 0), reminder_lead_minutes=24 * 60)  # over
+
+    loaded = []
+
+    def count(sender, instance, **kwargs):
+        loaded.append(instance.pk)
+
+    post_init.connect(count)
+    try:
+        with django_assert_num_queries(len(event_page_models())):
+            found = reminders.due_events(now)
+    finally:
+        post_init.disconnect(count)
+    assert sorted(e.pk for e in found) == sorted(e.pk for e in due)
+    assert sorted(loaded) == sorted(e.pk for e in due)
+    assert [e.start for e in found] == sorted(e.start for e in due)  # soonest first
+
+
+def test_a_spent_budget_still_makes_progress(make_event, settings, fake_clock):
+    """However short the budget, each run sends something: the sweep never stalls and
+    a resend's chain of continuations ends."""
+    settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": 1}  # half a second to send
+    settings.EMAIL_BACKEND = "tests.test_reminders.SlowBackend"
+    SlowBackend.clock = fake_clock  # a second per message
+    with time_machine.travel(ny(2026, 6, 10, 12, 30), tick=False):
+        first = make_event(start=ny(2026, 6, 10, 14, 0))
+        second = make_event(start=ny(2026, 6, 10, 14, 30))
+        regs = register(first, 2) + register(second, 1)
+        reports = [reminders.send_due_reminders() for _ in range(4)]
+    assert [r.sent for r in reports] == [1, 1, 1, 0]
+    # The third stopped at its budget too; only the fourth could tell it was done.
+    assert [r.out_of_time for r in reports] == [True, True, True, False]
+    assert Counter(outbox_to()) == Counter({r.email: 1 for r in regs})
+
+    mail.outbox = []
+    report = reminders.resend_event_reminders(first.pk, timezone.now())
+    assert (report.sent, report.out_of_time) == (1, True)  # the continuation sent the other
+    assert sorted(outbox_to()) == sorted(r.email for r in regs[:2])

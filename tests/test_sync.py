@@ -15,16 +15,22 @@ from tests.providers.zoom_fixtures import (
     WEBINAR_ID,
     FakeZoom,
     listed_registrant,
+    registrant_payload,
     timeout,
 )
 from wagtail_webinars import registration as service
 from wagtail_webinars import schedules, sync, tasks
-from wagtail_webinars.models import Registration
+from wagtail_webinars.models import EventPage, Registration
 
 Sync = Registration.SyncStatus
 ADD = f"POST /meetings/{MEETING_ID}/registrants"
 STATUS = f"PUT /meetings/{MEETING_ID}/registrants/status"
 BATCH = f"POST /meetings/{MEETING_ID}/batch_registrants"
+LIST = f"GET /meetings/{MEETING_ID}/registrants"
+#: The meeting an event is moved to.
+NEW_ID = "89999999999"
+NEW_ADD = f"POST /meetings/{NEW_ID}/registrants"
+NEW_BATCH = f"POST /meetings/{NEW_ID}/batch_registrants"
 
 
 @pytest.fixture
@@ -73,6 +79,30 @@ def pending_row(event, **fields) -> Registration:
     return RegistrationFactory(page=event, **{"sync_status": Sync.PENDING, **fields})
 
 
+def synced_row(event, registrant_id: str, meeting_id: str = MEETING_ID, **fields):
+    """A registration Zoom has as ``registrant_id`` on ``meeting_id``."""
+    values = {
+        "sync_status": Sync.SYNCED,
+        "provider_registrant_id": registrant_id,
+        "provider_status": "approved",
+        "provider_meeting_id": meeting_id,
+        "provider_join_url": f"https://zoom.test/w/{meeting_id}?tk={registrant_id}",
+        **fields,
+    }
+    return RegistrationFactory(page=event, **values)
+
+
+def moved(event, meeting_id: str) -> EventPage:
+    """The event (fresh from the database) pointed at another meeting, not saved."""
+    event = EventPage.objects.get(pk=event.pk)
+    event.location = [("zoom_meeting", {"meeting_id": meeting_id, "join_url": "", "password": ""})]
+    return event
+
+
+def statuses(event) -> set[str]:
+    return set(Registration.objects.filter(page=event).values_list("sync_status", flat=True))
+
+
 # -- the happy paths --------------------------------------------------------------------
 def test_push_after_commit_stores_registrant_and_personal_link(zoom, event, commit):
     zoom.accepts_registrants()
@@ -89,6 +119,8 @@ def test_push_after_commit_stores_registrant_and_personal_link(zoom, event, comm
     assert registration.provider_registrant_id == "reg0001"
     assert registration.provider_join_url == f"https://zoom.test/w/{MEETING_ID}?tk=reg0001"
     assert registration.provider_status == "approved"
+    # The registrant ID means something only on this meeting.
+    assert registration.provider_meeting_id == MEETING_ID
     assert registration.synced_at is not None
     assert not registration.sync_add_uncertain
     assert registration.sync_error == ""
@@ -469,7 +501,9 @@ def test_backfill_300_registrations_in_10_batch_calls(zoom, event, django_assert
     zoom.accepts_batches()
     # Made before the Zoom ID was set: "not applicable" then.
     rows = RegistrationFactory.create_batch(300, page=event, sync_status=Sync.NOT_APPLICABLE)
-    with django_assert_max_num_queries(10 * 9 + 10):
+    # A constant ten queries per batch of 30 (claim, then store under the row locks
+    # after checking the event still points at this meeting), never per row.
+    with django_assert_max_num_queries(10 * 10 + 10):
         assert sync.backfill_event(event.pk) == 300
     assert zoom.describe() == [BATCH] * 10
     assert all(len(b["registrants"]) <= 30 for b in zoom.bodies("POST", "batch_registrants"))
@@ -481,11 +515,19 @@ def test_backfill_300_registrations_in_10_batch_calls(zoom, event, django_assert
     assert len(set(stored.values_list("provider_registrant_id", flat=True))) == 300
 
 
-def test_backfill_queries_do_not_grow_per_row(zoom, event, django_assert_max_num_queries):
+def test_backfill_queries_do_not_grow_per_row(zoom, make_event):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     zoom.accepts_batches()
-    RegistrationFactory.create_batch(30, page=event, sync_status=Sync.PENDING)
-    with django_assert_max_num_queries(16):
-        sync.backfill_event(event.pk)
+    counts = []
+    for size in (2, 30):
+        event = make_event(kind="zoom_meeting")
+        RegistrationFactory.create_batch(size, page=event, sync_status=Sync.PENDING)
+        with CaptureQueriesContext(connection) as queries:
+            assert sync.backfill_event(event.pk) == size
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
 
 
 def test_backfill_twice_never_adds_twice(zoom, event):
@@ -502,10 +544,19 @@ def test_backfill_twice_never_adds_twice(zoom, event):
 
 def test_backfill_skips_cancelled_failed_and_pushed_rows(zoom, event):
     zoom.accepts_batches()
+    later = timezone.now() + timedelta(minutes=5)
     RegistrationFactory(page=event, sync_status=Sync.PENDING, status=Registration.Status.CANCELLED)
     RegistrationFactory(page=event, sync_status=Sync.FAILED)
-    RegistrationFactory(page=event, sync_status=Sync.SYNCED, provider_registrant_id="r1")
-    RegistrationFactory(page=event, sync_status=Sync.PENDING, sync_add_uncertain=True)
+    RegistrationFactory(
+        page=event,
+        sync_status=Sync.SYNCED,
+        provider_registrant_id="r1",
+        provider_meeting_id=MEETING_ID,
+    )
+    # An add that may have landed, not yet due for its look-up.
+    RegistrationFactory(
+        page=event, sync_status=Sync.PENDING, sync_add_uncertain=True, sync_retry_at=later
+    )
     assert sync.backfill_event(event.pk) == 0
     assert zoom.api_calls == []
 
@@ -591,26 +642,370 @@ def test_backfill_falls_back_to_single_adds_for_recurring_meetings(zoom, event, 
 
 
 def test_meeting_changed_forgets_old_registrants(zoom, event, queued, commit):
+    old = {"provider_meeting_id": "80000000000", "sync_status": Sync.SYNCED}
     active = RegistrationFactory(
-        page=event,
-        sync_status=Sync.SYNCED,
-        provider_registrant_id="old1",
-        provider_status="approved",
+        page=event, provider_registrant_id="old1", provider_status="approved", **old
     )
     gone = RegistrationFactory(
         page=event,
         status=Registration.Status.CANCELLED,
-        sync_status=Sync.SYNCED,
         provider_registrant_id="old2",
         provider_status="cancelled",
+        **old,
+    )
+    refused = RegistrationFactory(page=event, sync_status=Sync.FAILED, sync_attempts=1)
+    here = RegistrationFactory(
+        page=event,
+        provider_registrant_id="new1",
+        provider_status="approved",
+        provider_meeting_id=MEETING_ID,
+        sync_status=Sync.SYNCED,
     )
     with commit():
-        assert sync.meeting_changed(event.pk) == 1
+        assert sync.meeting_changed(event.pk, MEETING_ID) == 2
     active.refresh_from_db()
     gone.refresh_from_db()
-    assert (active.provider_registrant_id, active.sync_status) == ("", Sync.PENDING)
+    refused.refresh_from_db()
+    here.refresh_from_db()
+    assert (active.provider_registrant_id, active.provider_join_url) == ("", "")
+    assert (active.provider_meeting_id, active.sync_status) == ("", Sync.PENDING)
     assert (gone.provider_registrant_id, gone.sync_status) == ("", Sync.SYNCED)
-    assert sync.has_never_pushed(event.pk)
+    # Refused by the old meeting: the new one gets its own chance.
+    assert (refused.sync_status, refused.sync_attempts) == (Sync.PENDING, 0)
+    assert (here.provider_registrant_id, here.sync_status) == ("new1", Sync.SYNCED)
+    assert sync.has_never_pushed(event.pk, MEETING_ID)
+    assert queued == []  # the caller queues the backfill
+    # Nothing held for another meeting: nothing to do.
+    assert sync.meeting_changed(event.pk, MEETING_ID) == 0
+
+
+def test_backfill_respects_each_rows_retry_time(zoom, event):
+    # Held back until Zoom's daily limit resets: a backfill must not add it meanwhile.
+    RegistrationFactory(
+        page=event,
+        sync_status=Sync.PENDING,
+        email="capped@example.org",
+        sync_retry_at=timezone.now() + timedelta(hours=10),
+    )
+    ready = pending_row(event, sync_retry_at=timezone.now() - timedelta(seconds=1))
+    zoom.accepts_batches()
+    assert sync.backfill_event(event.pk) == 1
+    (body,) = zoom.bodies("POST", "batch_registrants")
+    assert [p["email"] for p in body["registrants"]] == [ready.email]
+    capped = Registration.objects.get(email="capped@example.org")
+    assert (capped.sync_status, capped.provider_registrant_id) == (Sync.PENDING, "")
+
+
+def test_one_host_address_in_a_batch_does_not_fail_the_others(zoom, event, commit):
+    rows = RegistrationFactory.create_batch(40, page=event, sync_status=Sync.PENDING)
+    host = pending_row(event, email="host@example.edu")
+    host_says = {"code": 3027, "message": "Host cannot register."}
+
+    def batch(request):
+        people = json.loads(request.body)["registrants"]
+        if any(p["email"] == host.email for p in people):
+            return 400, {}, json.dumps(host_says)
+        answered = [
+            {"email": p["email"], "join_url": "https://z/w/1", "registrant_id": f"b-{p['email']}"}
+            for p in people
+        ]
+        return 201, {}, json.dumps({"registrants": answered})
+
+    def add(request):
+        email = json.loads(request.body)["email"]
+        if email == host.email:
+            return 400, {}, json.dumps(host_says)
+        answer = registrant_payload("meetings", MEETING_ID, f"s-{email}", "https://z/w/2")
+        return 201, {}, json.dumps(answer)
+
+    zoom.callback("POST", f"/meetings/{MEETING_ID}/batch_registrants", batch)
+    zoom.callback("POST", f"/meetings/{MEETING_ID}/registrants", add)
+    with commit():
+        assert sync.backfill_event(event.pk) == 30
+    # The batch holding the host falls back to one add each: only the host is refused.
+    assert zoom.describe() == [BATCH, BATCH] + [ADD] * 11
+    host.refresh_from_db()
+    assert host.sync_status == Sync.FAILED
+    assert "cannot also register" in host.sync_error
+    others = Registration.objects.filter(pk__in=[r.pk for r in rows])
+    assert set(others.values_list("sync_status", flat=True)) == {Sync.SYNCED}
+    assert others.filter(provider_registrant_id="").count() == 0
+    assert others.filter(sync_add_uncertain=True).count() == 0
+
+
+def test_daily_limit_on_a_batch_falls_back_to_single_adds(zoom, event, commit):
+    # One registrant over Zoom's 3 adds a day refuses the whole batch until midnight UTC;
+    # the others need not wait for that.
+    RegistrationFactory.create_batch(3, page=event, sync_status=Sync.PENDING)
+    zoom.error(
+        "POST",
+        f"/meetings/{MEETING_ID}/batch_registrants",
+        429,
+        429,
+        'You have exceeded the daily rate limit of "3" for Add meeting registrant API requests '
+        'for the registrant "x@example.org". You can resume these API requests at GMT 00:00:00.',
+        headers={"X-RateLimit-Type": "Daily-limit"},
+    )
+    zoom.accepts_registrants()
+    with commit():
+        sync.backfill_event(event.pk)
+    assert zoom.describe() == [BATCH, ADD, ADD, ADD]
+    assert statuses(event) == {Sync.SYNCED}
+
+
+def test_transient_batch_failure_backs_off_by_each_rows_attempts(zoom, event, settings):
+    settings.WAGTAIL_WEBINARS = {
+        **settings.WAGTAIL_WEBINARS,
+        "SYNC_BACKOFF_SECONDS": 10,
+        "SYNC_BACKOFF_MAX_SECONDS": 3600,
+        "SYNC_MAX_ATTEMPTS": 8,
+    }
+    fresh = pending_row(event)
+    tried = pending_row(event, sync_attempts=3)
+    last = pending_row(event, sync_attempts=7)
+    zoom.error("POST", f"/meetings/{MEETING_ID}/batch_registrants", 502, None, "Bad gateway")
+    before = timezone.now()
+    sync.backfill_event(event.pk)
+    for row in (fresh, tried, last):
+        row.refresh_from_db()
+    assert fresh.sync_attempts == 1
+    assert (
+        before + timedelta(seconds=5)
+        <= fresh.sync_retry_at
+        <= timezone.now() + timedelta(seconds=10)
+    )
+    assert tried.sync_attempts == 4  # 10 s x 2^3, with jitter
+    assert (
+        before + timedelta(seconds=40)
+        <= tried.sync_retry_at
+        <= timezone.now() + timedelta(seconds=80)
+    )
+    assert fresh.sync_add_uncertain and tried.sync_add_uncertain  # a 502 may have landed
+    assert (last.sync_status, last.sync_retry_at) == (Sync.FAILED, None)
+    assert last.sync_error.startswith("Gave up after 8 attempts.")
+
+
+def test_backfill_leaves_rows_a_single_sync_is_working_on(zoom, event):
+    rows = RegistrationFactory.create_batch(3, page=event, sync_status=Sync.PENDING)
+    cache.add(f"wagtail_webinars:sync:{rows[0].pk}", "single-sync-worker", 300)
+    zoom.accepts_batches()
+    assert sync.backfill_event(event.pk) == 2
+    (body,) = zoom.bodies("POST", "batch_registrants")
+    assert {p["email"] for p in body["registrants"]} == {rows[1].email, rows[2].email}
+    held = Registration.objects.get(pk=rows[0].pk)
+    # Untouched: its own sync adds it (and would not find an add "in flight" to look up).
+    assert (held.sync_add_uncertain, held.provider_registrant_id) == (False, "")
+
+
+def test_a_single_sync_keeps_away_from_a_batch_in_flight(zoom, event):
+    rows = RegistrationFactory.create_batch(2, page=event, sync_status=Sync.PENDING)
+    meanwhile = []
+
+    def batch(request):
+        # The sweeper queued a single sync of a row this batch is adding.
+        meanwhile.append(sync.sync_registration(rows[0].pk))
+        people = json.loads(request.body)["registrants"]
+        answered = [
+            {"email": p["email"], "join_url": f"https://z/w/{n}", "registrant_id": f"b{n}"}
+            for n, p in enumerate(people)
+        ]
+        return 201, {}, json.dumps({"registrants": answered})
+
+    zoom.callback("POST", f"/meetings/{MEETING_ID}/batch_registrants", batch)
+    assert sync.backfill_event(event.pk) == 2
+    # Without the lock it would see the add mark, list registrants, find nobody yet
+    # and add the person a second time.
+    assert meanwhile == ["busy"]
+    assert zoom.describe() == [BATCH]
+    assert statuses(event) == {Sync.SYNCED}
+
+
+def test_after_a_lost_batch_one_listing_settles_every_row(zoom, event, commit):
+    rows = RegistrationFactory.create_batch(30, page=event, sync_status=Sync.PENDING)
+    zoom.error("POST", f"/meetings/{MEETING_ID}/batch_registrants", 504, None, "Gateway timeout")
+    sync.backfill_event(event.pk)
+    assert Registration.objects.filter(page=event, sync_add_uncertain=True).count() == 30
+    # The batch did land for 20 of them before the gateway gave up.
+    landed = {r.email: f"landed{n}" for n, r in enumerate(rows[:20])}
+    zoom.lists_registrants(
+        {"approved": [[listed_registrant(email, rid) for email, rid in landed.items()]]}
+    )
+    zoom.accepts_batches()
+    zoom.accepts_registrants()
+    seen = len(zoom.api_calls)
+    due = max(Registration.objects.filter(page=event).values_list("sync_retry_at", flat=True))
+    with commit():
+        sync.sync_sweep(now=due + timedelta(seconds=1))
+    calls = zoom.describe()[seen:]
+    # One pass over the list (approved, pending, cancelled), not one per registration;
+    # the 10 that never landed go in one batch.
+    assert calls == [LIST, LIST, LIST, BATCH], calls
+    assert len(zoom.bodies("POST", "batch_registrants")[-1]["registrants"]) == 10
+    assert statuses(event) == {Sync.SYNCED}
+    for row in Registration.objects.filter(email__in=landed):
+        assert row.provider_registrant_id == landed[row.email]
+        assert row.provider_meeting_id == MEETING_ID
+
+
+def test_backfill_settles_a_cancelled_row_whose_add_landed(zoom, event, commit):
+    row = pending_row(event, status=Registration.Status.CANCELLED, sync_add_uncertain=True)
+    other = pending_row(event, sync_add_uncertain=True)
+    zoom.lists_registrants(
+        {"approved": [[listed_registrant(row.email, "r1"), listed_registrant(other.email, "r2")]]}
+    )
+    zoom.accepts_status()
+    with commit():
+        sync.backfill_event(event.pk)
+    assert zoom.describe() == [LIST, STATUS]
+    assert zoom.bodies("PUT") == [
+        {"action": "cancel", "registrants": [{"id": "r1", "email": row.email}]}
+    ]
+    row.refresh_from_db()
+    assert (row.provider_status, row.sync_status) == ("cancelled", Sync.SYNCED)
+
+
+# -- the event moves to another meeting -----------------------------------------------------
+def test_next_step_ignores_a_registrant_of_another_meeting():
+    r = Registration(
+        status="registered",
+        provider_registrant_id="x",
+        provider_status="approved",
+        provider_meeting_id=MEETING_ID,
+    )
+    assert sync.next_step(r, MEETING_ID) is None
+    assert sync.next_step(r, NEW_ID) == sync.ADD
+    r.sync_add_uncertain = True
+    assert sync.next_step(r, NEW_ID) == sync.LOOKUP
+    r.sync_add_uncertain, r.status = False, "cancelled"
+    assert sync.next_step(r, MEETING_ID) == sync.CANCEL
+    assert sync.next_step(r, NEW_ID) is None  # the new meeting never had them
+    # Stored before meetings were recorded: taken as the current meeting's.
+    r.status, r.provider_meeting_id = "registered", ""
+    assert sync.next_step(r, NEW_ID) is None
+
+
+def test_going_live_without_the_editor_moves_registrants_to_the_new_meeting(zoom, event, commit):
+    # A workflow approval, a scheduled go-live or code: no admin hook runs.
+    ada = synced_row(event, "regA")
+    bob = synced_row(event, "regB")
+    gone = synced_row(
+        event, "regC", status=Registration.Status.CANCELLED, provider_status="cancelled"
+    )
+    zoom.meeting(NEW_ID, join_url=f"https://zoom.test/j/{NEW_ID}")
+    zoom.accepts_batches(NEW_ID)
+    with commit():
+        moved(event, NEW_ID).save_revision().publish()
+    assert sorted(zoom.describe()) == sorted([NEW_BATCH, f"GET /meetings/{NEW_ID}"])
+    (body,) = zoom.bodies("POST", "batch_registrants")
+    assert {p["email"] for p in body["registrants"]} == {ada.email, bob.email}
+    for row in (ada, bob):
+        row.refresh_from_db()
+        assert row.sync_status == Sync.SYNCED
+        assert row.provider_meeting_id == NEW_ID
+        assert row.provider_registrant_id not in ("regA", "regB", "")
+        assert NEW_ID in row.provider_join_url
+    gone.refresh_from_db()
+    assert (gone.sync_status, gone.provider_registrant_id) == (Sync.SYNCED, "")
+    # And the join link of the live page was read from Zoom for the new meeting.
+    live = EventPage.objects.get(pk=event.pk)
+    assert live.location_block.value["join_url"] == f"https://zoom.test/j/{NEW_ID}"
+    assert live.provider_config["id"] == NEW_ID
+
+
+def test_registrants_stored_before_meetings_were_recorded_move_too(zoom, event):
+    event.provider_config = {"id": MEETING_ID}
+    event.save_revision().publish()
+    reg = synced_row(event, "regA", meeting_id="")
+    moved(event, NEW_ID).save_revision().publish()
+    zoom.accepts_registrants(NEW_ID)
+    assert sync.sync_registration(reg.pk) == "synced"
+    reg.refresh_from_db()
+    assert zoom.describe() == [NEW_ADD]
+    assert (reg.provider_registrant_id, reg.provider_meeting_id) == ("reg0001", NEW_ID)
+
+
+def test_an_add_in_flight_when_the_event_moves_is_not_kept(zoom, event):
+    registration = pending_row(event)
+    zoom.accepts_registrants(NEW_ID)
+
+    def add_while_the_event_moves(request):
+        moved(event, NEW_ID).save_revision().publish()
+        answer = registrant_payload("meetings", MEETING_ID, "old1", "https://z/old")
+        return 201, {}, json.dumps(answer)
+
+    zoom.callback("POST", f"/meetings/{MEETING_ID}/registrants", add_while_the_event_moves)
+    assert sync.sync_registration(registration.pk) == "synced"
+    registration.refresh_from_db()
+    assert zoom.describe() == [ADD, NEW_ADD]
+    assert registration.provider_registrant_id == "reg0001"
+    assert registration.provider_meeting_id == NEW_ID
+    assert not registration.sync_add_uncertain
+
+
+def test_a_batch_in_flight_when_the_event_moves_is_pushed_again(zoom, event, commit):
+    RegistrationFactory.create_batch(3, page=event, sync_status=Sync.PENDING)
+    zoom.meeting(NEW_ID)
+    zoom.accepts_batches(NEW_ID)
+
+    def batch_while_the_event_moves(request):
+        moved(event, NEW_ID).save_revision().publish()
+        people = json.loads(request.body)["registrants"]
+        answered = [
+            {"email": p["email"], "join_url": "https://z/old", "registrant_id": f"old{n}"}
+            for n, p in enumerate(people)
+        ]
+        return 201, {}, json.dumps({"registrants": answered})
+
+    zoom.callback("POST", f"/meetings/{MEETING_ID}/batch_registrants", batch_while_the_event_moves)
+    with commit():
+        assert sync.backfill_event(event.pk) == 0
+    assert BATCH in zoom.describe() and NEW_BATCH in zoom.describe()
+    rows = Registration.objects.filter(page=event)
+    assert statuses(event) == {Sync.SYNCED}
+    assert set(rows.values_list("provider_meeting_id", flat=True)) == {NEW_ID}
+    assert not rows.filter(provider_registrant_id__startswith="old").exists()
+
+
+def test_personal_link_into_a_meeting_the_event_left_is_not_offered(event):
+    row = synced_row(event, "regA", meeting_id="80000000000")
+    assert event.provider.join_info(row).url != row.provider_join_url
+
+
+# -- cancelling where nothing is left to cancel ------------------------------------------------
+@pytest.mark.parametrize(
+    "status,code,message",
+    [
+        (404, 3001, "Meeting does not exist: 81234567890."),
+        (400, 3038, "Meeting is over, you can not register now."),
+        (400, 3000, "Registrant reg1 was not found."),
+    ],
+)
+def test_cancel_with_nothing_left_to_cancel_is_done(zoom, event, status, code, message):
+    row = synced_row(event, "reg1", sync_status=Sync.PENDING, status=Registration.Status.CANCELLED)
+    zoom.error("PUT", f"/meetings/{MEETING_ID}/registrants/status", status, code, message)
+    assert sync.sync_registration(row.pk) == "synced"
+    row.refresh_from_db()
+    assert (row.provider_status, row.sync_status, row.sync_error) == ("cancelled", Sync.SYNCED, "")
+    assert zoom.describe() == [STATUS]  # no webinar-path guess for a missing registrant
+
+
+def test_reapproval_of_a_registrant_of_a_deleted_meeting_fails_with_reason(zoom, event):
+    row = synced_row(event, "reg1", sync_status=Sync.PENDING, provider_status="cancelled")
+    zoom.error(
+        "PUT", f"/meetings/{MEETING_ID}/registrants/status", 404, 3001, "Meeting does not exist."
+    )
+    assert sync.sync_registration(row.pk) == "failed"
+    row.refresh_from_db()
+    assert "Zoom has no meeting with ID" in row.sync_error
+
+
+def test_mark_synced_and_mark_sync_pending_agree():
+    row = Registration(sync_status=Sync.FAILED, sync_error="x", sync_attempts=3)
+    fields = row.mark_synced()
+    assert (row.sync_status, row.sync_error, row.sync_attempts) == (Sync.SYNCED, "", 0)
+    assert row.synced_at is not None and row.sync_retry_at is None
+    assert set(row.mark_sync_pending()) <= set(fields)
+    assert row.sync_status == Sync.PENDING
 
 
 # -- sweeper ---------------------------------------------------------------------------------

@@ -130,16 +130,29 @@ def test_backfill_over_http(standin, make_event):
     for n in range(35):
         register(event, f"p{n}@example.org", "Pat", str(n))
     event.location = [("zoom_meeting", {"meeting_id": str(seed.DEMO_MEETING_ID)})]
+    # Published in code (no editor, no admin hook): going live is enough to backfill
+    # the registrations made before the Zoom ID was set, and to read the meeting.
     event.save_revision().publish()
-    assert sync.backfill_event(event.pk) == 35
     assert Registrant.objects.filter(meeting__zoom_id=seed.DEMO_MEETING_ID).count() == 35
-    assert set(Registration.objects.filter(page=event).values_list("sync_status", flat=True)) == {
-        Sync.SYNCED
-    }
+    rows = Registration.objects.filter(page=event)
+    assert set(rows.values_list("sync_status", flat=True)) == {Sync.SYNCED}
+    assert set(rows.values_list("provider_meeting_id", flat=True)) == {str(seed.DEMO_MEETING_ID)}
+    live = EventPage.objects.get(pk=event.pk)
+    assert live.location_block.value["join_url"].startswith(standin + "/j/")
+    # Nothing is left for a second run, and nobody was added twice.
+    assert sync.backfill_event(event.pk) == 0
+    assert set(
+        Registrant.objects.filter(meeting__zoom_id=seed.DEMO_MEETING_ID).values_list(
+            "add_requests", flat=True
+        )
+    ) == {1}
 
 
 def test_credentials_rejected_over_http(standin, meeting_event, settings):
     settings.WAGTAIL_WEBINARS = {**settings.WAGTAIL_WEBINARS, "ZOOM_CLIENT_SECRET": "wrong"}
+    # Publishing the event read Zoom with the right secret; that token would still be
+    # good for an hour. Start without it, as after a restart with the wrong secret.
+    cache.clear()
     result = metadata.refresh_event(meeting_event)
     assert any("rejected this site's credentials" in w for w in result.warnings)
     assert not any("wrong" in w for w in result.warnings)

@@ -1,4 +1,4 @@
-"""Admin views on one event (an EventPage): resend the reminder to all registrants.
+"""Admin views on one event (any event page model): resend the reminder to all registrants.
 
 Wired up in ``wagtail_hooks.py`` (URL and the page header / listing buttons).
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,7 +17,7 @@ from django.views import View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import reminders
-from .models import EventPage, Registration
+from .models import Registration, event_page_models
 
 #: Staff who may change registrations may resend reminders.
 RESEND_PERMISSION = "wagtail_webinars.change_registration"
@@ -26,6 +26,16 @@ RESEND_URL_NAME = "wagtail_webinars_resend_reminders"
 
 def user_can_resend(user) -> bool:
     return user.has_perm(RESEND_PERMISSION)
+
+
+def _event_or_404(page_id: int):
+    """The specific event page, whichever event page model it is (ours or the host's)."""
+    from wagtail.models import Page
+
+    page = get_object_or_404(Page.objects.specific(), pk=page_id)
+    if not isinstance(page, tuple(event_page_models())):
+        raise Http404
+    return page
 
 
 class ResendRemindersView(WagtailAdminTemplateMixin, View):
@@ -38,7 +48,7 @@ class ResendRemindersView(WagtailAdminTemplateMixin, View):
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not user_can_resend(request.user):
             raise PermissionDenied
-        self.event = get_object_or_404(EventPage, pk=kwargs["page_id"])
+        self.event = _event_or_404(kwargs["page_id"])
         return super().dispatch(request, *args, **kwargs)
 
     def get_page_subtitle(self) -> str:

@@ -29,10 +29,11 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column, StatusTagColumn
 from wagtail.admin.views.generic import CreateView, EditView, IndexView, InspectView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.models import Page
 
 from . import registration as service
 from . import validators
-from .models import EventPage, Registration
+from .models import Registration, event_page_models
 from .templatetags.webinars import campus_datetime
 
 VIEW_REGISTRATION = "wagtail_webinars.view_registration"
@@ -104,10 +105,15 @@ REGISTRATION_ACTIONS: dict[str, RegistrationAction] = {
 }
 
 
+def event_pages():
+    """Every event page (ours and a host project's), newest first, for choosing one."""
+    return Page.objects.type(*event_page_models()).order_by("-first_published_at", "-pk")
+
+
 class RegistrationFilterSet(WagtailFilterSet):
     page = django_filters.ModelChoiceFilter(
         label=gettext_lazy("Event"),
-        queryset=lambda request: EventPage.objects.order_by("-start").only("id", "title"),
+        queryset=lambda request: event_pages().only("id", "title"),
     )
     status = django_filters.ChoiceFilter(
         label=gettext_lazy("Status"), choices=Registration.Status.choices
@@ -130,9 +136,7 @@ class RegistrationIndexView(IndexView):
 class StaffRegistrationForm(WagtailAdminModelForm):
     """Staff add someone; the registration service does the rest (rules, sync, mail)."""
 
-    page = forms.ModelChoiceField(
-        label=gettext_lazy("Event"), queryset=EventPage.objects.order_by("-start")
-    )
+    page = forms.ModelChoiceField(label=gettext_lazy("Event"), queryset=Page.objects.none())
     ignore_limits = forms.BooleanField(
         label=gettext_lazy("Add even if registration is closed or the event is full"),
         required=False,
@@ -141,6 +145,10 @@ class StaffRegistrationForm(WagtailAdminModelForm):
     class Meta:
         model = Registration
         fields = ["page", "first_name", "last_name", "email"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["page"].queryset = event_pages()
 
     def clean(self):
         cleaned = super().clean()
@@ -205,7 +213,7 @@ class RegistrationCreateView(CreateView):
     def save_instance(self):
         data = self.form.cleaned_data
         result = service.register(
-            data["page"],
+            data["page"].specific,
             email=data["email"],
             first_name=data["first_name"],
             last_name=data["last_name"],

@@ -23,3 +23,10 @@ class WagtailWebinarsConfig(AppConfig):
             sender=self.get_model("Registration"),
             dispatch_uid="wagtail_webinars.cancel_at_provider_before_delete",
         )
+        # However a page goes live (editor, workflow, scheduled go-live, code):
+        # registrants follow a managed event to its meeting.
+        from wagtail.signals import page_published
+
+        from .metadata import on_page_published
+
+        page_published.connect(on_page_published, dispatch_uid="wagtail_webinars.on_page_published")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
+from django.utils.module_loading import import_string
 
 from .conf import ZOOM_CREDENTIAL_SETTINGS, campus_time_zone_name, get_setting
 
@@ -56,3 +57,58 @@ def check_zoom_credentials(app_configs=None, **kwargs):
             )
         ]
     return []
+
+
+@register()
+def check_reminder_claim_timeout(app_configs=None, **kwargs):
+    """A reminder claim must outlive the task holding it: django-q2 kills a task
+    after Q_CLUSTER["timeout"], and a claim taken over while its sweep still runs
+    sends that batch twice."""
+    task_timeout = (getattr(settings, "Q_CLUSTER", None) or {}).get("timeout")
+    claim_timeout = get_setting("REMINDER_CLAIM_TIMEOUT_SECONDS")
+    if not task_timeout or claim_timeout > task_timeout:
+        return []
+    return [
+        Warning(
+            f"WAGTAIL_WEBINARS['REMINDER_CLAIM_TIMEOUT_SECONDS'] ({claim_timeout} s) is not "
+            f"longer than Q_CLUSTER['timeout'] ({task_timeout} s): a reminder sweep that is "
+            "still sending can have its batch taken over by the next sweep and sent twice.",
+            hint="Set REMINDER_CLAIM_TIMEOUT_SECONDS above the task timeout "
+            "(the default, 300, suits the recommended timeout of 60).",
+            id="wagtail_webinars.W002",
+        )
+    ]
+
+
+#: Cache backends that live inside one process (or keep nothing at all).
+PER_PROCESS_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+)
+
+
+@register()
+def check_shared_cache(app_configs=None, **kwargs):
+    """With Zoom credentials, the access token, the token lock and the per-registration
+    sync lock live in the default cache, which web and worker processes must share."""
+    if not all(get_setting(name) for name in ZOOM_CREDENTIAL_SETTINGS):
+        return []
+    backend = (settings.CACHES.get("default") or {}).get("BACKEND", "")
+    try:
+        backend_class = import_string(backend)
+    except ImportError:
+        return []  # Django reports a cache it cannot load as soon as it is used.
+    per_process = tuple(import_string(path) for path in PER_PROCESS_CACHES)
+    if not (isinstance(backend_class, type) and issubclass(backend_class, per_process)):
+        return []
+    return [
+        Warning(
+            f"The default cache (CACHES['default'], {backend_class.__name__}) is not shared "
+            "between processes: every worker and web process fetches its own Zoom access "
+            "token, and the lock that stops two workers pushing the same registrant to "
+            "Zoom does not reach across processes.",
+            hint="Use Redis, Memcached or the database cache for CACHES['default'] "
+            "(see docs/deployment.md, 'The cache must be shared').",
+            id="wagtail_webinars.W003",
+        )
+    ]

@@ -9,20 +9,27 @@ warning; nothing here raises for a Zoom problem, so publishing never fails on it
 Values must land in both the live page and its revision: Wagtail builds the edit
 form from the latest revision, so a value saved only on the live row would be
 lost on the next publish.
+
+Two moments of publishing matter. The editor's Publish button runs Wagtail's
+``before_publish_page`` hook (:func:`refresh_before_publish`), so the values are in
+the revision that goes live and warnings reach the editor. But a page also goes
+live through a workflow approval, a scheduled go-live or code, with no hook; and a
+scheduled publish runs the hook long before the page goes live. So what depends on
+the page *being* live (registrants moving to another meeting, the backfill, a refresh
+the hook could not do) hangs off Wagtail's ``page_published`` signal
+(:func:`on_page_published`), sent however and whenever the page goes live.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .providers.base import Metadata
 from .providers.errors import ProviderAPIError, ProviderError
 
 if TYPE_CHECKING:
@@ -31,10 +38,6 @@ if TYPE_CHECKING:
     from .models import EventPage
 
 logger = logging.getLogger(__name__)
-
-#: Start times closer than this count as the same (Zoom rounds to the minute).
-START_TOLERANCE = timedelta(minutes=1)
-FIXED_TIME_TYPES = {2, 5, 8, 9}
 
 
 @dataclass
@@ -45,6 +48,8 @@ class RefreshResult:
     refreshed: bool = False
     #: The event points at another Zoom ID than the one we last read.
     meeting_changed: bool = False
+    #: The Zoom ID it pointed at before, when known.
+    previous_id: str = ""
 
 
 def is_managed_event(page) -> bool:
@@ -61,9 +66,19 @@ def refresh_event(event: EventPage) -> RefreshResult:
     provider = event.provider
     current_id = provider.external_id
     previous_id = str((event.provider_config or {}).get("id") or "")
+    if not previous_id:
+        # Zoom was never read for this event (a first publish while Zoom was down or
+        # credentials were missing), but it may have been live, and registrants may
+        # have been added, since.
+        live_id = _live_meeting_id(event)
+        if live_id and live_id != current_id:
+            previous_id = live_id
+        else:
+            previous_id = _meeting_of_registrants(event, current_id)
     if previous_id and previous_id != current_id:
         # Another meeting: the old link and passcode would send people to the wrong place.
         result.meeting_changed = True
+        result.previous_id = previous_id
         _set_location_values(event, join_url="", password="")
         event.provider_config = {"id": current_id}
     try:
@@ -81,17 +96,46 @@ def refresh_event(event: EventPage) -> RefreshResult:
     event.provider_config = metadata.config
     event.provider_checked_at = timezone.now()
     result.refreshed = True
+    # (The provider compares Zoom's start with ``event.start``, the page being refreshed.)
     result.warnings += provider.metadata_warnings(metadata)
-    start_warning = _start_warning(event, metadata)
-    if start_warning:
-        result.warnings.append(start_warning)
     return result
+
+
+def _live_meeting_id(event: EventPage) -> str:
+    """The managed meeting ID of the event's live page (``event`` may be the draft
+    about to be published)."""
+    if event.pk is None:
+        return ""
+    live = type(event).objects.filter(pk=event.pk, live=True).first()
+    if live is None or not is_managed_event(live):
+        return ""
+    return live.provider.external_id
+
+
+def _meeting_of_registrants(event: EventPage, current_id: str) -> str:
+    """Another meeting ID the event's registrants are held for, or ``""``."""
+    from .models import Registration
+
+    if event.pk is None:
+        return ""
+    return (
+        Registration.objects.filter(page_id=event.pk)
+        .exclude(provider_meeting_id="")
+        .exclude(provider_meeting_id=current_id)
+        .values_list("provider_meeting_id", flat=True)
+        .first()
+        or ""
+    )
 
 
 def refresh_before_publish(page) -> RefreshResult:
     """For Wagtail's ``before_publish_page`` hook: the revision about to be published
     has just been saved; refresh ``page`` and write the values into that revision,
-    so publishing copies them to the live page."""
+    so publishing copies them to the live page.
+
+    Registrations are left alone: the page may go live only later (a scheduled
+    publish), and until then its old meeting is the one people join.
+    :func:`on_page_published` moves them when it does go live."""
     result = refresh_event(page)
     if not is_managed_event(page):
         return result
@@ -102,7 +146,9 @@ def refresh_before_publish(page) -> RefreshResult:
     if result.meeting_changed:
         from . import sync
 
-        sync.meeting_changed(page.pk)
+        # Those stored without a meeting ID belong to the one the event is leaving;
+        # the stored Zoom details will name the new one by the time it goes live.
+        sync.remember_meeting(page.pk, result.previous_id)
     return result
 
 
@@ -127,7 +173,48 @@ def refresh_and_save(event: EventPage) -> RefreshResult:
         if result.meeting_changed:
             from . import sync
 
-            sync.meeting_changed(event.pk)
+            # The live event already points at the new meeting.
+            sync.remember_meeting(event.pk, result.previous_id)
+            sync.meeting_changed(event.pk, event.provider.external_id)
+    return result
+
+
+def on_page_published(sender, instance, **kwargs) -> None:
+    """Wagtail's ``page_published`` signal (connected in ``AppConfig.ready``): a page
+    went live, by the editor's Publish button, a workflow approval, a scheduled
+    go-live or code.
+
+    For a managed event: registrants held for a meeting it left are pushed to its
+    meeting, with those Zoom never heard of (:func:`sync.event_went_live`); and
+    when its stored Zoom details are not about that meeting (no editor's refresh
+    ran for it), Zoom is read after commit (:func:`refresh_live_event`).
+    """
+    if not getattr(instance, "live", False) or not is_managed_event(instance):
+        return
+    from . import sync
+
+    sync.event_went_live(instance)
+    if str((instance.provider_config or {}).get("id") or "") != instance.provider.external_id:
+        from . import tasks
+
+        event_id = instance.pk
+        transaction.on_commit(
+            lambda: tasks.enqueue("wagtail_webinars.tasks.refresh_from_zoom", event_id)
+        )
+
+
+def refresh_live_event(event_id: int) -> RefreshResult | None:
+    """Refresh a live managed event from Zoom and store the values (a task, queued by
+    :func:`on_page_published`). Warnings go to the log: no editor is waiting for them."""
+    from wagtail.models import Page
+
+    page = Page.objects.filter(pk=event_id).first()
+    event = page.specific if page is not None else None
+    if event is None or not event.live or not is_managed_event(event):
+        return None
+    result = refresh_and_save(event)
+    for warning in result.warnings:
+        logger.info("zoom refresh of event %s after publishing: %s", event_id, warning)
     return result
 
 
@@ -168,23 +255,3 @@ def _fetch_warning(provider, err: ProviderError) -> str:
     return _("Could not read this event's meeting from Zoom. %(reason)s") % {
         "reason": provider.describe_error(err)
     }
-
-
-def _start_warning(event: EventPage, metadata: Metadata) -> str | None:
-    from .providers.zoom import parse_zoom_time
-    from .templatetags.webinars import campus_datetime
-
-    if metadata.start_time is None or event.start is None:
-        return None
-    if metadata.config.get("type") not in FIXED_TIME_TYPES:
-        return None
-    candidates = [metadata.start_time]
-    candidates += [
-        t for t in (parse_zoom_time(s) for s in metadata.config.get("occurrences") or []) if t
-    ]
-    if any(abs(c - event.start) < START_TOLERANCE for c in candidates):
-        return None
-    return _(
-        "Zoom says this starts %(zoom)s, but this page says %(page)s. Change one so they "
-        "match: reminders and calendars follow the page."
-    ) % {"zoom": campus_datetime(metadata.start_time), "page": campus_datetime(event.start)}

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import signals, validators
-from .models import EventPage, Registration
+from .models import EventPageMixin, Registration
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def validate_registrant(
 
 
 def register(
-    event: EventPage,
+    event: EventPageMixin,
     *,
     email: str,
     first_name: str,
@@ -101,7 +101,7 @@ def register(
     email, first_name, last_name = validate_registrant(email, first_name, last_name, answers)
     answers = dict(answers or {})
     now = now or timezone.now()
-    if not isinstance(event, EventPage):
+    if not isinstance(event, EventPageMixin):
         raise RegistrationRefused(_("This page does not take registrations."), "not_an_event")
 
     try:
@@ -128,7 +128,8 @@ def register(
 def _register_locked(event, email, first_name, last_name, answers, source, now, enforce_rules):
     # Lock the event row: concurrent registrations for one event queue here, so the
     # capacity count below cannot be raced.
-    locked = EventPage.objects.select_for_update().only("pk", "capacity").get(pk=event.pk)
+    # The event's own model: a host project's page built from AbstractEventPage too.
+    locked = type(event).objects.select_for_update().only("pk", "capacity").get(pk=event.pk)
     existing = (
         Registration.objects.select_for_update().filter(page_id=event.pk, email=email).first()
     )

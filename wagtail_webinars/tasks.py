@@ -56,6 +56,15 @@ def backfill_event(event_id: int) -> int:
     return sync.backfill_event(event_id)
 
 
+def refresh_from_zoom(event_id: int) -> bool:
+    """Fill a live managed event's join link and Zoom details after it went live
+    without the editor's refresh (workflow approval, scheduled go-live, code)."""
+    from . import metadata
+
+    result = metadata.refresh_live_event(event_id)
+    return bool(result and result.refreshed)
+
+
 def send_due_reminders() -> dict:
     """The every-minute reminder sweep (see ``schedules.SCHEDULES``)."""
     from . import reminders

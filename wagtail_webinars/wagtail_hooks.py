@@ -12,7 +12,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.widgets import Button
 
 from . import admin_event_views, admin_views
-from .models import EventPage, Registration
+from .models import Registration, event_page_models
 
 
 class RegistrationViewSet(ModelViewSet):
@@ -124,7 +124,8 @@ def register_event_admin_urls():
 
 def _resend_all_buttons(page, user, next_url=None, priority=90):
     specific_class = page.specific_class or type(page)
-    if not issubclass(specific_class, EventPage) or not admin_event_views.user_can_resend(user):
+    is_event = issubclass(specific_class, tuple(event_page_models()))
+    if not is_event or not admin_event_views.user_can_resend(user):
         return
     url = reverse(admin_event_views.RESEND_URL_NAME, args=[page.pk])
     if next_url:

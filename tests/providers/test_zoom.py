@@ -13,6 +13,7 @@ from tests.providers.zoom_fixtures import (
     listed_registrant,
     participant_payload,
 )
+from wagtail_webinars import sync
 from wagtail_webinars.models import Registration
 from wagtail_webinars.providers import get_provider_class
 from wagtail_webinars.providers.base import Metadata
@@ -22,6 +23,7 @@ from wagtail_webinars.providers.errors import (
     ProviderConfigurationError,
 )
 from wagtail_webinars.providers.zoom import ZoomMeetingProvider, ZoomWebinarProvider
+from wagtail_webinars.providers.zoom_client import ZoomAPIError
 
 
 def meeting(**kwargs):
@@ -270,6 +272,157 @@ def test_missing_meeting_id_is_a_configuration_error(zoom):
     assert zoom.api_calls == []
 
 
+def test_find_registrant_falls_back_to_the_webinar_path(zoom):
+    # A webinar ID in the meeting block, before any refresh pinned the path.
+    zoom.error(
+        "GET", f"/meetings/{MEETING_ID}/registrants", 400, 3000, "Cannot access webinar info."
+    )
+    zoom.lists_registrants(
+        {"approved": [[listed_registrant("ada@example.org", "w1")]]},
+        meeting_id=MEETING_ID,
+        resource="webinars",
+    )
+    provider = meeting()
+    assert provider.find_registrant("ada@example.org").registrant_id == "w1"
+    assert provider.resolved_resource == "webinars"
+    assert zoom.describe() == [
+        f"GET /meetings/{MEETING_ID}/registrants",
+        f"GET /webinars/{MEETING_ID}/registrants",
+    ]
+
+
+def test_pull_participants_falls_back_to_the_webinar_path(zoom):
+    zoom.error(
+        "GET",
+        f"/report/meetings/{MEETING_ID}/participants",
+        400,
+        3000,
+        "Cannot access webinar info.",
+    )
+    zoom.on(
+        "GET",
+        f"/report/webinars/{MEETING_ID}/participants",
+        json={
+            "page_size": 300,
+            "total_records": 1,
+            "next_page_token": "",
+            "participants": [participant_payload(1, "ada@example.org", "w1")],
+        },
+    )
+    (row,) = list(meeting().pull_participants())
+    assert row.registrant_id == "w1"
+    assert zoom.describe()[-1] == f"GET /report/webinars/{MEETING_ID}/participants"
+
+
+def test_registrant_not_found_is_not_taken_for_a_webinar_id(zoom):
+    zoom.error(
+        "PUT",
+        f"/meetings/{MEETING_ID}/registrants/status",
+        400,
+        3000,
+        "Registrant x was not found.",
+    )
+    with pytest.raises(ProviderAPIError):
+        meeting().approve_registrant(person(registrant_id="x"))
+    assert len(zoom.api_calls) == 1
+
+
+def test_cancel_treats_a_gone_meeting_as_done(zoom):
+    zoom.error(
+        "PUT", f"/webinars/{WEBINAR_ID}/registrants/status", 404, 3001, "Webinar does not exist."
+    )
+    webinar().cancel_registrant(person(registrant_id="reg9"))  # no error: nothing to cancel
+    zoom.error("PUT", f"/webinars/{WEBINAR_ID}/registrants/status", 503, None, "Unavailable")
+    with pytest.raises(ProviderAPIError):
+        webinar().cancel_registrant(person(registrant_id="reg9"))
+
+
+def test_start_time_warning_comes_from_the_provider():
+    class Event:
+        start = datetime(2030, 1, 15, 19, 0, tzinfo=UTC)
+        provider_config: dict = {}
+
+    provider = meeting(event=Event())
+    later = Metadata(
+        registration_required=True,
+        start_time=datetime(2030, 1, 15, 20, 30, tzinfo=UTC),
+        config={"approval_type": 0, "type": 2},
+    )
+    (warning,) = provider.metadata_warnings(later)
+    assert "Zoom says this starts" in warning
+    # An instant or recurring-without-fixed-time meeting has no start to compare.
+    later.config["type"] = 3
+    assert provider.metadata_warnings(later) == []
+
+
+def test_join_info_ignores_a_personal_link_into_another_meeting():
+    provider = ZoomMeetingProvider({"meeting_id": MEETING_ID, "join_url": "https://z/j/1"})
+    old = Registration(provider_join_url="https://z/w/8?tk=me", provider_meeting_id="80000000000")
+    assert provider.join_info(old).url == "https://z/j/1"
+    here = Registration(provider_join_url="https://z/w/1?tk=me", provider_meeting_id=MEETING_ID)
+    assert provider.join_info(here).url == "https://z/w/1?tk=me"
+
+
+@pytest.mark.parametrize(
+    "error,scope",
+    [
+        (ProviderAPIError("Bad gateway", status=502, transient=True), sync.BATCH_RETRY),
+        (
+            ProviderAPIError("Rate limit", status=429, code=429, transient=True),
+            sync.BATCH_RETRY,
+        ),
+        (
+            ZoomAPIError(
+                "You have exceeded the rate limit.",
+                status=429,
+                code=429,
+                transient=True,
+                rate_limit_type="Daily-limit",
+            ),
+            sync.BATCH_ROWS,
+        ),
+        (ProviderAPIError("Host cannot register.", status=400, code=3027), sync.BATCH_ROWS),
+        (ProviderAPIError("Validation Failed.", status=400, code=300), sync.BATCH_ROWS),
+        (ProviderAPIError("Work email.", status=400, code=3034), sync.BATCH_ROWS),
+        (ProviderAPIError("Meeting is full.", status=404, code=3043), sync.BATCH_ROWS),
+        (
+            ProviderAPIError(
+                "You have reached the limit for the number of attendees you can add.",
+                status=400,
+                code=3000,
+            ),
+            sync.BATCH_ROWS,
+        ),
+        (
+            ProviderAPIError(
+                "This API can only be used for scheduled meeting(meeting type: 2).",
+                status=400,
+                code=303,
+            ),
+            sync.BATCH_UNSUPPORTED,
+        ),
+        (
+            ProviderAPIError(
+                "This API can only be used for scheduled webinars (type 5).", status=400, code=300
+            ),
+            sync.BATCH_UNSUPPORTED,
+        ),
+        (ProviderAPIError("Registration has not been enabled", status=404, code=404), "event"),
+        (ProviderAPIError("Meeting does not exist.", status=404, code=3001), "event"),
+        (ProviderAPIError("No scopes.", status=401, code=4700), "event"),
+        (ProviderAPIError("Webinar plan is missing.", status=400, code=200), "event"),
+        (
+            ProviderAPIError("Registration not enabled for this webinar", status=400, code=3000),
+            "event",
+        ),
+        (ProviderAuthError("Invalid client_id or client_secret", status=401), "event"),
+        (ProviderConfigurationError("set ZOOM_CLIENT_ID."), "event"),
+    ],
+)
+def test_batch_error_scope(error, scope):
+    assert meeting().batch_error_scope(error) == scope
+
+
 def test_join_info_prefers_the_personal_link():
     provider = ZoomMeetingProvider(
         {"meeting_id": MEETING_ID, "join_url": "https://z/j/1", "password": "p"}
@@ -325,6 +478,43 @@ def test_join_info_prefers_the_personal_link():
             ProviderAPIError("The registrant is already registered", status=400, code=3000),
             "already has this email address",
         ),
+        (
+            webinar,
+            ProviderAPIError(
+                "This webinar does not have registration as required: 91234567890.",
+                status=400,
+                code=3000,
+            ),
+            "Registration is not turned on for this Zoom webinar",
+        ),
+        (
+            webinar,
+            ProviderAPIError(
+                "You have reached the limit for the number of attendees you can add. Contact "
+                "Zoom Support for more information.",
+                status=400,
+                code=3000,
+            ),
+            "limit on the number of attendees",
+        ),
+        (
+            webinar,
+            ProviderAPIError(
+                "The Zoom REST API does not support paid registration.", status=400, code=3000
+            ),
+            "charges for registration",
+        ),
+        (
+            webinar,
+            ProviderAPIError("Registrant abc was not found.", status=400, code=3000),
+            "no longer has this registrant",
+        ),
+        (
+            meeting,
+            ProviderAPIError("Cannot access meeting info.", status=400, code=3000),
+            "could not open the meeting with ID",
+        ),
+        (meeting, sync.RegistrantTaken("reg1"), "already has this email address"),
         (meeting, ProviderAPIError("full", status=400, code=3043), "is full"),
         (meeting, ProviderAPIError("over", status=400, code=3038), "is over"),
         (meeting, ProviderConfigurationError("set ZOOM_CLIENT_ID."), "ZOOM_CLIENT_ID"),

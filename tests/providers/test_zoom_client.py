@@ -219,7 +219,25 @@ def test_429_is_transient_with_retry_after_and_no_sleep(zoom):
         ZoomClient().get(f"/meetings/{MEETING_ID}")
     assert caught.value.transient
     assert caught.value.retry_after == 12.0
+    assert caught.value.rate_limit_type == "QPS"
     assert len(zoom.api_calls) == 1  # rescheduled by the caller, not retried here
+
+
+def test_429_says_when_it_is_a_daily_limit(zoom):
+    # Told apart from a per-second limit: a batch refused for one registrant's daily
+    # limit is retried one by one, not held back until midnight as a whole.
+    zoom.error(
+        "POST",
+        f"/meetings/{MEETING_ID}/batch_registrants",
+        429,
+        429,
+        "You have exceeded the daily rate limit.",
+        headers={"X-RateLimit-Type": "Daily-limit"},
+    )
+    with pytest.raises(ProviderAPIError) as caught:
+        ZoomClient().post(f"/meetings/{MEETING_ID}/batch_registrants", json={})
+    assert caught.value.rate_limit_type == "Daily-limit"
+    assert caught.value.retry_after > 0  # until midnight UTC
 
 
 @pytest.mark.parametrize("status", [500, 502, 503])

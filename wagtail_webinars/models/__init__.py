@@ -1,4 +1,10 @@
-from .pages import AbstractEventPage, EventPage, EventPageMixin, RegistrationFormField
+from .pages import (
+    AbstractEventPage,
+    EventPage,
+    EventPageMixin,
+    RegistrationFormField,
+    event_page_models,
+)
 from .registration import Registration
 from .settings import EmailBrandingSettings
 
@@ -9,4 +15,5 @@ __all__ = [
     "EventPageMixin",
     "Registration",
     "RegistrationFormField",
+    "event_page_models",
 ]

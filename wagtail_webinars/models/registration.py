@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.forms.models import AbstractFormSubmission
 
@@ -72,6 +74,10 @@ class Registration(AbstractFormSubmission):
     sync_add_uncertain = models.BooleanField(default=False, editable=False)
     synced_at = models.DateTimeField(null=True, blank=True, editable=False)
     provider_registrant_id = models.CharField(max_length=128, blank=True, editable=False)
+    # The meeting or webinar ID the registrant ID belongs to: when the event points at
+    # another meeting, the old registrant means nothing there and is pushed again.
+    # Text, because Zoom's IDs are digits that can exceed 10 of them.
+    provider_meeting_id = models.CharField(max_length=20, blank=True, editable=False)
     provider_join_url = models.URLField(max_length=1024, blank=True, editable=False)
     # What the provider has for this person now: "", "approved" or "cancelled".
     provider_status = models.CharField(max_length=16, blank=True, editable=False)
@@ -123,6 +129,28 @@ class Registration(AbstractFormSubmission):
         self.sync_attempts = 0
         self.sync_retry_at = None
         return ["sync_status", "sync_error", "sync_attempts", "sync_retry_at", "updated_at"]
+
+    def mark_synced(self, now: datetime | None = None) -> list[str]:
+        """The provider agrees with this registration now (attempts start over).
+
+        Returns the fields it changed, for ``save(update_fields=...)``. Sets
+        ``updated_at`` too, because ``bulk_update`` does not.
+        """
+        now = now or timezone.now()
+        self.sync_status = self.SyncStatus.SYNCED
+        self.synced_at = now
+        self.sync_error = ""
+        self.sync_attempts = 0
+        self.sync_retry_at = None
+        self.updated_at = now
+        return [
+            "sync_status",
+            "synced_at",
+            "sync_error",
+            "sync_attempts",
+            "sync_retry_at",
+            "updated_at",
+        ]
 
     @property
     def full_name(self) -> str:

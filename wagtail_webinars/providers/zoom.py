@@ -9,9 +9,10 @@ meetings, webinars or users.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +38,10 @@ if TYPE_CHECKING:
 
     from .zoom_client import ZoomClient
 
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
 #: Zoom's limit for one batch-registration call (and for one status update).
 BATCH_SIZE = 30
 #: Zoom's field limits for registrants.
@@ -50,6 +55,8 @@ ZOOM_STATUS_TO_OURS = {"approved": "approved", "pending": "pending", "denied": "
 
 #: Meeting and webinar types with a fixed start time (the others have none to compare).
 FIXED_TIME_TYPES = {2, 5, 8, 9}
+#: Start times closer than this count as the same (Zoom rounds to the minute).
+START_TOLERANCE = timedelta(minutes=1)
 
 CREDENTIAL_CODES = {4702, 4704, 4705, 4706}
 
@@ -71,6 +78,8 @@ class ZoomProvider(Provider):
     can_pull_participants = True
     checkin_method = CHECKIN_PROVIDER_REPORT
     field_rules = {"meeting_id": REQUIRED, "join_url": AUTO, "password": AUTO}
+    #: Registrants per batch-registration call (Zoom's limit).
+    batch_size = BATCH_SIZE
     #: "meetings" or "webinars": the path segment of Zoom's API.
     resource = "meetings"
     #: Whether a meeting-path 400/3000 ("Cannot access webinar info") may be retried
@@ -90,6 +99,10 @@ class ZoomProvider(Provider):
         # participant to the registrant; prefer it over the shared meeting link.
         info = super().join_info(registration)
         personal = getattr(registration, "provider_join_url", "") if registration else ""
+        held_for = getattr(registration, "provider_meeting_id", "") if registration else ""
+        if held_for and held_for != self.external_id:
+            # A personal link into the meeting this event used to point at.
+            personal = ""
         return JoinInfo(url=personal or info.url, password=info.password)
 
     # -- plumbing --------------------------------------------------------------------
@@ -136,19 +149,41 @@ class ZoomProvider(Provider):
         body=None,
     ) -> Any:
         """One API call on this meeting; ``body`` may be a function of the resource."""
-        resource = self.resource_path
 
         def send(res: str):
             json = body(res) if callable(body) else body
             return self.client.request(method, self._path(suffix, res), params=params, json=json)
 
+        return self._with_fallback(send)
+
+    def _paginate(
+        self, path_for: Callable[[str], str], items_key: str, params: dict | None = None
+    ) -> Iterator[dict]:
+        """Every item of a paged list about this meeting, with the same webinar fallback
+        as :meth:`_call` (decided on the first page)."""
+        done = object()
+
+        def first_page(res: str):
+            items = self.client.paginate(path_for(res), items_key, params)
+            return items, next(items, done)  # the first request happens here
+
+        items, first = self._with_fallback(first_page)
+        if first is done:
+            return
+        yield first
+        yield from items
+
+    def _with_fallback(self, attempt: Callable[[str], T]) -> T:
+        """``attempt(resource)`` on this block's path, then once on the webinar path when
+        Zoom's answer says the ID is a webinar's (see ``allows_webinar_fallback``)."""
+        resource = self.resource_path
         try:
-            return send(resource)
+            return attempt(resource)
         except ProviderAPIError as err:
             if not self._may_fall_back(err, resource):
                 raise
             try:
-                result = send("webinars")
+                result = attempt("webinars")
             except ProviderAPIError as second:
                 if second.status == 404 or second.code == 3001:
                     # Not a webinar either: the meeting path's answer was the real one.
@@ -164,6 +199,9 @@ class ZoomProvider(Provider):
             and self._pinned_resource != "meetings"
             and err.status == 400
             and err.code == 3000
+            # The same code says "Registrant … was not found" on the meeting path:
+            # that answer is about the registrant, not about which path is right.
+            and not _registrant_not_found(err)
         )
 
     # -- metadata ----------------------------------------------------------------------
@@ -226,7 +264,31 @@ class ZoomProvider(Provider):
                 )
                 % {"what": what}
             )
+        start_warning = self._start_warning(metadata)
+        if start_warning:
+            warnings.append(start_warning)
         return warnings
+
+    def _start_warning(self, metadata: Metadata) -> str | None:
+        """Zoom's start differs from the page's (reminders and calendars follow the page)."""
+        from wagtail_webinars.templatetags.webinars import campus_datetime
+
+        page_start = getattr(self.event, "start", None)
+        if metadata.start_time is None or page_start is None:
+            return None
+        if metadata.config.get("type") not in FIXED_TIME_TYPES:
+            return None
+        # A recurring meeting matches when any of its occurrences does.
+        candidates = [metadata.start_time]
+        candidates += [
+            t for t in (parse_zoom_time(s) for s in metadata.config.get("occurrences") or []) if t
+        ]
+        if any(abs(c - page_start) < START_TOLERANCE for c in candidates):
+            return None
+        return gettext(
+            "Zoom says this starts %(zoom)s, but this page says %(page)s. Change one so they "
+            "match: reminders and calendars follow the page."
+        ) % {"zoom": campus_datetime(metadata.start_time), "page": campus_datetime(page_start)}
 
     def _what(self) -> str:
         return gettext("webinar") if self.resource_path == "webinars" else gettext("meeting")
@@ -275,18 +337,24 @@ class ZoomProvider(Provider):
         Approved first: after an add whose answer we never saw, that is where they are.
         """
         wanted = email.strip().lower()
-        for status in ("approved", "pending", "denied"):
-            for item in self.client.paginate(
-                self._path("/registrants"), "registrants", {"status": status}
-            ):
-                if str(item.get("email") or "").strip().lower() == wanted:
-                    return RegistrantRecord(
-                        registrant_id=str(item.get("id") or ""),
-                        email=item.get("email") or email,
-                        join_url=item.get("join_url") or "",
-                        status=ZOOM_STATUS_TO_OURS.get(item.get("status") or status, status),
-                    )
+        for record in self.registrants():
+            if record.email.strip().lower() == wanted:
+                return record
         return None
+
+    def registrants(self) -> Iterator[RegistrantRecord]:
+        """Every registrant of the meeting, approved first, then pending, then cancelled
+        (Zoom lists one status per request; Medium rate label, pages of 300)."""
+        for status in ("approved", "pending", "denied"):
+            for item in self._paginate(
+                lambda res: self._path("/registrants", res), "registrants", {"status": status}
+            ):
+                yield RegistrantRecord(
+                    registrant_id=str(item.get("id") or ""),
+                    email=str(item.get("email") or ""),
+                    join_url=item.get("join_url") or "",
+                    status=ZOOM_STATUS_TO_OURS.get(item.get("status") or status, status),
+                )
 
     def _set_status(self, registration: Registration, action: str) -> None:
         if not registration.provider_registrant_id:
@@ -303,7 +371,19 @@ class ZoomProvider(Provider):
         )
 
     def cancel_registrant(self, registration: Registration) -> None:
-        self._set_status(registration, "cancel")
+        try:
+            self._set_status(registration, "cancel")
+        except ProviderAPIError as err:
+            if not _nothing_left_to_cancel(err):
+                raise
+            # The meeting is gone or over, or Zoom no longer has the registrant: the
+            # cancellation has nothing left to do, which is what was asked.
+            logger.info(
+                "zoom cancel on %s: nothing left to cancel (HTTP %s, code %s)",
+                self.meeting_id,
+                err.status,
+                err.code,
+            )
 
     def approve_registrant(self, registration: Registration) -> None:
         # Re-registration: the SAME Zoom registrant is approved again. Adding
@@ -351,8 +431,11 @@ class ZoomProvider(Provider):
     # -- participants ----------------------------------------------------------------
     def pull_participants(self) -> Iterator[Participant]:
         """The participant report (Heavy; paged by 300), one row per join."""
-        path = f"/report/{self.resource_path}/{self.meeting_id}/participants"
-        for item in self.client.paginate(path, "participants", {"include_fields": "registrant_id"}):
+        for item in self._paginate(
+            lambda res: f"/report/{res}/{self.meeting_id}/participants",
+            "participants",
+            {"include_fields": "registrant_id"},
+        ):
             try:
                 duration = int(item.get("duration") or 0)
             except (TypeError, ValueError):
@@ -369,7 +452,11 @@ class ZoomProvider(Provider):
     # -- words for staff ---------------------------------------------------------------
     def describe_error(self, error: Exception) -> str:
         """Zoom's error codes as sentences staff can act on (Zoom's own words appended)."""
+        from wagtail_webinars.sync import RegistrantTaken
+
         what = self._what()
+        if isinstance(error, RegistrantTaken):
+            return _already_registered_message("").strip()
         if isinstance(error, ProviderConfigurationError):
             return gettext(
                 "Zoom is not set up on this site: %(detail)s Ask the site administrator."
@@ -408,13 +495,34 @@ class ZoomProvider(Provider):
             ) % {"what": what, "detail": detail}
         if "already" in message and "regist" in message:
             return _already_registered_message(detail)
-        if (status == 404 and code == 404) or (
-            status == 400 and code == 3000 and self.resource_path == "webinars"
-        ):
+        if code == 3000 and _attendee_limit_reached(error):
+            return gettext(
+                "Zoom will not take more registrants: the Zoom account has reached its limit "
+                "on the number of attendees that can be added. Contact Zoom Support, then "
+                "use Retry. %(detail)s"
+            ) % {"detail": detail}
+        if code == 3000 and "paid" in message:
+            return gettext(
+                "This Zoom %(what)s charges for registration, and Zoom does not let other "
+                "sites register people for paid events. Turn paid registration off in Zoom, "
+                "or take registrations in Zoom. %(detail)s"
+            ) % {"what": what, "detail": detail}
+        if code == 3000 and _registrant_not_found(error):
+            return gettext("Zoom no longer has this registrant for this %(what)s. %(detail)s") % {
+                "what": what,
+                "detail": detail,
+            }
+        if (status == 404 and code == 404) or (code == 3000 and _registration_off(error)):
             return gettext(
                 "Registration is not turned on for this Zoom %(what)s. In Zoom, set "
                 "Registration to Required, then use Retry. %(detail)s"
             ) % {"what": what, "detail": detail}
+        if code == 3000 and "cannot access" in message:
+            return gettext(
+                "Zoom could not open the %(what)s with ID %(id)s (is it a meeting ID on a "
+                "webinar, or the other way round, or from another Zoom account?). Check the "
+                "ID on the event page. %(detail)s"
+            ) % {"what": what, "id": self.external_id, "detail": detail}
         if code == 3001 or (status == 404 and code in (None, 300)):
             return gettext(
                 "Zoom has no %(what)s with ID %(id)s (it may have been deleted or may have "
@@ -450,6 +558,90 @@ class ZoomProvider(Provider):
             ) % {"detail": detail}
         return gettext("Zoom refused the request. %(detail)s") % {"detail": detail}
 
+    def batch_error_scope(self, error: Exception) -> str:
+        """What a failed batch add means for the registrations in it (one of
+        ``sync.BATCH_*``).
+
+        ``BATCH_RETRY``: try the same batch later (Zoom down, per-second limit).
+        ``BATCH_EVENT``: nobody can be added to this event until someone fixes it
+        (credentials, scopes, meeting gone or over, registration off, plan).
+        ``BATCH_UNSUPPORTED``: this meeting type takes no batches; add one by one.
+        ``BATCH_ROWS``: anything else may be about one person in the batch (the
+        host's address, a bad address, a registrant's daily add limit, a full
+        meeting that still has room for some): add this batch one by one, so each
+        gets its own answer.
+        """
+        from wagtail_webinars.sync import (
+            BATCH_EVENT,
+            BATCH_RETRY,
+            BATCH_ROWS,
+            BATCH_UNSUPPORTED,
+        )
+
+        if not isinstance(error, ProviderAPIError) or isinstance(error, ProviderAuthError):
+            return BATCH_EVENT
+        code = _int_or_none(error.code)
+        status = error.status
+        if status == 429 and _is_daily_limit(error):
+            return BATCH_ROWS
+        if error.transient:
+            return BATCH_RETRY
+        if status == 400 and (code == 303 or (code == 300 and "scheduled" in _zoom_message(error))):
+            # "This API can only be used for scheduled meeting(meeting type: 2)" (303),
+            # "… for scheduled webinars (type 5)" (300 on webinars).
+            return BATCH_UNSUPPORTED
+        if (
+            code in CREDENTIAL_CODES
+            or code in (4700, 3001, 200, 3038, 3161, 3003, 1010)
+            or (status == 404 and code in (None, 300, 404))
+            or (code == 3000 and not _attendee_limit_reached(error))
+        ):
+            # 3000 on a batch: registration off, paid registration, a webinar ID
+            # Zoom cannot open; all about the event. The attendee limit is not: the
+            # ones that still fit get in one by one.
+            return BATCH_EVENT
+        return BATCH_ROWS
+
+
+def _zoom_message(error: ProviderAPIError) -> str:
+    return (error.message or "").lower()
+
+
+def _registration_off(error: ProviderAPIError) -> bool:
+    # "This webinar does not have registration as required", "Registration not
+    # enabled for this webinar", "Registration has not been enabled …".
+    message = _zoom_message(error)
+    return "registration" in message and ("required" in message or "enabled" in message)
+
+
+def _attendee_limit_reached(error: ProviderAPIError) -> bool:
+    # "You have reached the limit for the number of attendees you can add."
+    message = _zoom_message(error)
+    return "limit" in message and "attendee" in message
+
+
+def _registrant_not_found(error: ProviderAPIError) -> bool:
+    # "Registrant {id} was not found." (status and delete calls)
+    message = _zoom_message(error)
+    return "registrant" in message and "not found" in message
+
+
+def _is_daily_limit(error: ProviderAPIError) -> bool:
+    kind = str(getattr(error, "rate_limit_type", "") or "").lower()
+    return kind == "daily-limit" or "daily" in _zoom_message(error)
+
+
+def _nothing_left_to_cancel(error: ProviderAPIError) -> bool:
+    """A cancel answered with "meeting gone", "meeting over" or "no such registrant"."""
+    code = _int_or_none(error.code)
+    if error.transient or isinstance(error, ProviderAuthError):
+        return False
+    return (
+        code in (3001, 3038)
+        or (error.status == 404 and code in (None, 300))
+        or (code == 3000 and _registrant_not_found(error))
+    )
+
 
 def _already_registered_message(detail: str) -> str:
     return gettext(
@@ -457,11 +649,6 @@ def _already_registered_message(detail: str) -> str:
         "(Zoom allows one registrant per email address). Cancel the other registration or "
         "use a different address. %(detail)s"
     ) % {"detail": detail}
-
-
-def already_registered_reason() -> str:
-    """For sync: Zoom answered an add with a registrant another registration holds."""
-    return _already_registered_message("").strip()
 
 
 def _int_or_none(value) -> int | None:

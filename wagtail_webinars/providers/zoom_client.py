@@ -53,6 +53,19 @@ TOKEN_POLL_SECONDS = 0.05
 _session: requests.Session | None = None
 
 
+class ZoomAPIError(ProviderAPIError):
+    """An error answer from Zoom's API.
+
+    ``rate_limit_type`` is Zoom's ``X-RateLimit-Type`` on a 429 (``"QPS"`` or
+    ``"Daily-limit"``; ``""`` when absent): a daily limit on one registrant says
+    nothing about the others in the same batch.
+    """
+
+    def __init__(self, message: str, *, rate_limit_type: str = "", **kwargs: Any):
+        super().__init__(message, **kwargs)
+        self.rate_limit_type = rate_limit_type
+
+
 def get_session() -> requests.Session:
     """The one session (connection pool) every Zoom call goes through, made on first use."""
     global _session
@@ -337,8 +350,16 @@ class ZoomClient:
             return ProviderAuthError(message, status=status, code=code)
         transient = status == 429 or status >= 500 or status == 408
         retry_after = parse_retry_after(response.headers) if status in (429, 503) else None
-        return ProviderAPIError(
-            message, status=status, code=code, retry_after=retry_after, transient=transient
+        rate_limit_type = ""
+        if status == 429:
+            rate_limit_type = str(response.headers.get("X-RateLimit-Type") or "")
+        return ZoomAPIError(
+            message,
+            status=status,
+            code=code,
+            retry_after=retry_after,
+            transient=transient,
+            rate_limit_type=rate_limit_type,
         )
 
     def _scrub(self, text: str) -> str:
