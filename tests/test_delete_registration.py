@@ -84,3 +84,20 @@ def test_a_zoom_failure_is_logged_without_the_email(zoom, event, caplog):
 def test_deleted_event_means_nothing_to_do(zoom, db):
     assert tasks.cancel_removed_registrant(999999, "reg-abc", "ada@example.org") is False
     assert zoom.api_calls == []
+
+
+def test_a_registrant_of_the_events_old_meeting_is_left_alone(zoom, event):
+    assert (
+        tasks.cancel_removed_registrant(event.pk, "reg-abc", "ada@example.org", "99999999999")
+        is False
+    )
+    assert zoom.api_calls == []
+
+
+def test_the_stored_meeting_travels_with_the_queued_cancel(
+    zoom, event, django_capture_on_commit_callbacks
+):
+    registration = synced(event, provider_meeting_id=MEETING_ID)
+    with django_capture_on_commit_callbacks(execute=True):
+        registration.delete()
+    assert len(zoom.calls_to("PUT", "registrants/status")) == 1

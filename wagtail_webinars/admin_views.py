@@ -367,11 +367,15 @@ def refresh_zoom_on_publish(request, page) -> None:
 
 
 def backfill_after_publish(request, page) -> None:
-    """``after_publish_page``: push registrations Zoom has never heard of (made before
-    the Zoom ID was set, or during a long outage)."""
+    """``after_publish_page``: say that registrations Zoom has never heard of (made
+    before the Zoom ID was set, or during a long outage) are on their way."""
     from . import metadata, sync
 
-    if metadata.is_managed_event(page) and sync.queue_backfill_if_needed(page):
+    # The page_published receiver queues the backfill (for every way of publishing);
+    # here we only tell the editor about it.
+    if metadata.is_managed_event(page) and sync.has_never_pushed(
+        page.pk, page.provider.external_id
+    ):
         messages.info(request, _("Registrations made earlier are being added to Zoom."))
 
 

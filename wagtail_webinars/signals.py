@@ -42,7 +42,12 @@ def cancel_at_provider_before_delete(sender, instance, **kwargs) -> None:
 
     if not instance.provider_registrant_id or instance.provider_status == "cancelled":
         return
-    args = (instance.page_id, instance.provider_registrant_id, instance.email)
+    args = (
+        instance.page_id,
+        instance.provider_registrant_id,
+        instance.email,
+        instance.provider_meeting_id,
+    )
     transaction.on_commit(
         lambda: tasks.enqueue("wagtail_webinars.tasks.cancel_removed_registrant", *args)
     )

@@ -43,7 +43,8 @@ from django.utils.translation import gettext as _
 
 from .conf import get_setting
 from .models import Registration
-from .providers.errors import ProviderAPIError, ProviderError
+from .providers.base import BATCH_RETRY, BATCH_ROWS, BATCH_UNSUPPORTED
+from .providers.errors import ProviderAPIError, ProviderError, RegistrantTaken
 
 logger = logging.getLogger(__name__)
 
@@ -54,16 +55,6 @@ LOOKUP = "lookup"
 APPROVE = "approve"
 CANCEL = "cancel"
 
-#: What a failed batch add means for the registrations in it. Providers that can
-#: batch answer with one of these from ``batch_error_scope(error)``:
-#: try the same batch later,
-BATCH_RETRY = "retry"
-#: nobody can be added to this event until someone fixes something,
-BATCH_EVENT = "event"
-#: this meeting takes no batches (add everyone one by one),
-BATCH_UNSUPPORTED = "unsupported"
-#: it may be about one person in the batch (add these one by one).
-BATCH_ROWS = "rows"
 
 #: One sync run holds the registration's lock at most this long (a dead worker's
 #: lock expires; the sweeper then queues the row again).
@@ -85,16 +76,6 @@ _REGISTRANT_FIELDS = {
 _QUEUE_FIELDS = ("pk", "page_id", "status", "provider_registrant_id", "sync_add_uncertain")
 
 _random = random.SystemRandom()
-
-
-class RegistrantTaken(ProviderError):
-    """The provider answered with a registrant another of our registrations already holds."""
-
-    def __init__(self, registrant_id: str):
-        self.registrant_id = registrant_id
-        super().__init__(
-            _("The provider answered with a registrant another registration already holds.")
-        )
 
 
 def holds_registrant_for(registration: Registration, meeting_id: str) -> bool:
@@ -542,19 +523,6 @@ def _awaiting_lookup(event_id: int, meeting_id: str, now: datetime) -> QuerySet:
     )
 
 
-def _batch_size(provider) -> int:
-    # Providers say how many registrants one batch call takes (Zoom: 30).
-    return max(int(getattr(provider, "batch_size", 1) or 1), 1)
-
-
-def _batch_error_scope(provider, err: ProviderError) -> str:
-    scope = getattr(provider, "batch_error_scope", None)
-    if scope is not None:
-        return scope(err)
-    # A provider that does not say: transient failures are retried, the rest fail the event.
-    return BATCH_RETRY if isinstance(err, ProviderAPIError) and err.transient else BATCH_EVENT
-
-
 def backfill_event(event_id: int) -> int:
     """Push an event's never-pushed registrations with the batch endpoint, 30 per call.
 
@@ -575,7 +543,7 @@ def backfill_event(event_id: int) -> int:
     never_pushed(event_id, meeting_id, now).filter(sync_status=Status.NOT_APPLICABLE).update(
         sync_status=Status.PENDING, updated_at=now
     )
-    size = _batch_size(provider)
+    size = provider.batch_size
     later: list[int] = []  # single syncs to queue once our locks are released
     pushed = 0
     again = False
@@ -787,7 +755,7 @@ def _batch_failed(event, provider, meeting_id: str, chunk, err: ProviderError, l
     """Deal with a failed batch call; True when the backfill should stop here."""
     now = timezone.now()
     ids = [r.pk for r in chunk]
-    scope = _batch_error_scope(provider, err)
+    scope = provider.batch_error_scope(err)
     reason = provider.describe_error(err)
     logger.warning(
         "backfill of event %s failed (HTTP %s, code %s): %s",

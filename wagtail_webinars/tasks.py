@@ -86,7 +86,9 @@ def resend_event_reminders(event_id: int, requested_at: datetime) -> dict:
     return reminders.resend_event_reminders(event_id, requested_at).as_dict()
 
 
-def cancel_removed_registrant(event_id: int, registrant_id: str, email: str) -> bool:
+def cancel_removed_registrant(
+    event_id: int, registrant_id: str, email: str, meeting_id: str = ""
+) -> bool:
     """Cancel, at the provider, the registrant of a registration that was deleted.
 
     Takes the registrant's id and email rather than a key: the row is gone. When the
@@ -100,6 +102,9 @@ def cancel_removed_registrant(event_id: int, registrant_id: str, email: str) -> 
     page = Page.objects.filter(pk=event_id).first()
     event = page.specific if page is not None else None
     if not isinstance(event, EventPageMixin) or not event.is_managed:
+        return False
+    if meeting_id and meeting_id != event.provider.external_id:
+        # The event moved to another meeting; this registrant belongs to the old one.
         return False
     # An unsaved stand-in: the provider only needs the registrant's id and email.
     gone = Registration(page=event, email=email, provider_registrant_id=registrant_id)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext_lazy as _
 
-from .errors import UnsupportedOperation
+from .errors import ProviderAPIError, UnsupportedOperation
 
 if TYPE_CHECKING:
     from wagtail_webinars.models import EventPage, Registration
@@ -28,6 +28,16 @@ AUTO = "auto-populated"
 
 CHECKIN_EMAIL_CLICK = "email_click"
 CHECKIN_PROVIDER_REPORT = "provider_report"
+
+#: What a failed batch add means for the registrations in it
+#: (:meth:`Provider.batch_error_scope`): try the same batch later,
+BATCH_RETRY = "retry"
+#: nobody can be added to this event until someone fixes something,
+BATCH_EVENT = "event"
+#: this meeting takes no batches (add everyone one by one),
+BATCH_UNSUPPORTED = "unsupported"
+#: it may be about one person in the batch (add these one by one).
+BATCH_ROWS = "rows"
 
 
 @dataclass(frozen=True)
@@ -86,6 +96,8 @@ class Provider:
     checkin_method: str = CHECKIN_EMAIL_CLICK
     #: The seed's table, by block field name.
     field_rules: Mapping[str, str] = {}
+    #: How many registrants one batch call takes (1: the provider has no batches).
+    batch_size: int = 1
 
     def __init__(self, location: Mapping[str, Any] | None = None, event: EventPage | None = None):
         self.location = dict(location or {})
@@ -124,6 +136,15 @@ class Provider:
 
     def pull_participants(self) -> Iterator[Participant]:
         raise UnsupportedOperation(self, "pull_participants")
+
+    def batch_error_scope(self, error: Exception) -> str:
+        """What a failed batch add means for its registrations (one of ``BATCH_*``).
+
+        The default: transient failures are retried, anything else fails the event.
+        """
+        if isinstance(error, ProviderAPIError) and error.transient:
+            return BATCH_RETRY
+        return BATCH_EVENT
 
     # -- words for staff ---------------------------------------------------------------
     def describe_error(self, error: Exception) -> str:

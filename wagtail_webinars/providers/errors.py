@@ -66,3 +66,14 @@ class ProviderAuthError(ProviderAPIError):
 
     Retrying does not help until someone fixes the credentials, so it is never transient.
     """
+
+
+class RegistrantTaken(ProviderError):
+    """The provider answered with a registrant another of our registrations already holds
+    (Zoom's way of saying the email belongs to someone else's registration)."""
+
+    def __init__(self, registrant_id: str):
+        self.registrant_id = registrant_id
+        super().__init__(
+            "The provider answered with a registrant another registration already holds."
+        )

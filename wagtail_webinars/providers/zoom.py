@@ -19,6 +19,10 @@ from django.utils.translation import gettext_lazy as _
 
 from .base import (
     AUTO,
+    BATCH_EVENT,
+    BATCH_RETRY,
+    BATCH_ROWS,
+    BATCH_UNSUPPORTED,
     CHECKIN_PROVIDER_REPORT,
     REQUIRED,
     JoinInfo,
@@ -31,6 +35,7 @@ from .errors import (
     ProviderAPIError,
     ProviderAuthError,
     ProviderConfigurationError,
+    RegistrantTaken,
 )
 
 if TYPE_CHECKING:
@@ -452,8 +457,6 @@ class ZoomProvider(Provider):
     # -- words for staff ---------------------------------------------------------------
     def describe_error(self, error: Exception) -> str:
         """Zoom's error codes as sentences staff can act on (Zoom's own words appended)."""
-        from wagtail_webinars.sync import RegistrantTaken
-
         what = self._what()
         if isinstance(error, RegistrantTaken):
             return _already_registered_message("").strip()
@@ -560,7 +563,7 @@ class ZoomProvider(Provider):
 
     def batch_error_scope(self, error: Exception) -> str:
         """What a failed batch add means for the registrations in it (one of
-        ``sync.BATCH_*``).
+        ``BATCH_*`` in :mod:`.base`).
 
         ``BATCH_RETRY``: try the same batch later (Zoom down, per-second limit).
         ``BATCH_EVENT``: nobody can be added to this event until someone fixes it
@@ -571,13 +574,6 @@ class ZoomProvider(Provider):
         meeting that still has room for some): add this batch one by one, so each
         gets its own answer.
         """
-        from wagtail_webinars.sync import (
-            BATCH_EVENT,
-            BATCH_RETRY,
-            BATCH_ROWS,
-            BATCH_UNSUPPORTED,
-        )
-
         if not isinstance(error, ProviderAPIError) or isinstance(error, ProviderAuthError):
             return BATCH_EVENT
         code = _int_or_none(error.code)
