@@ -17,7 +17,7 @@ from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
 
 from .providers import get_provider_class
-from .providers.base import AUTO, BLANK, REQUIRED
+from .providers.base import BLANK, REQUIRED
 
 ZOOM_ID_MIN_DIGITS = 9
 ZOOM_ID_MAX_DIGITS = 13  # Zoom ids can exceed 10 digits; they still fit in 64 bits.
@@ -198,6 +198,3 @@ def location_blocks():
         ("zoom_webinar_link", ZoomWebinarLinkBlock()),
         ("vimeo", VimeoBlock()),
     ]
-
-
-__all__ = ["AUTO", "location_blocks"]

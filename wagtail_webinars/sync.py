@@ -233,21 +233,14 @@ def _claim_add(registration_id: int, meeting_id: str) -> bool:
 
 def _run(step: str, provider, registration: Registration, meeting_id: str) -> dict:
     """Make the provider call for ``step``; return the field changes to store."""
-    if step == ADD:
-        record = provider.push_registrant(registration)
-        _check_not_taken(registration, record.registrant_id)
-        return {
-            "provider_registrant_id": record.registrant_id,
-            "provider_join_url": record.join_url,
-            "provider_status": record.status or "approved",
-            "provider_meeting_id": meeting_id,
-            "sync_add_uncertain": False,
-        }
-    if step == LOOKUP:
-        record = provider.find_registrant(registration.email)
-        if record is None or not record.registrant_id:
-            # The earlier add never landed: a fresh add is safe now.
-            return {"sync_add_uncertain": False}
+    if step in (ADD, LOOKUP):
+        if step == ADD:
+            record = provider.push_registrant(registration)
+        else:
+            record = provider.find_registrant(registration.email)
+            if record is None or not record.registrant_id:
+                # The earlier add never landed: a fresh add is safe now.
+                return {"sync_add_uncertain": False}
         _check_not_taken(registration, record.registrant_id)
         return {
             "provider_registrant_id": record.registrant_id,

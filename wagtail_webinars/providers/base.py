@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from django.utils.translation import gettext_lazy as _
-
 from .errors import ProviderAPIError, UnsupportedOperation
 
 if TYPE_CHECKING:
@@ -157,7 +155,3 @@ class Provider:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.kind} {self.external_id or ''}>".replace(" >", ">")
-
-
-MANAGED_LABEL = _("managed")
-UNMANAGED_LABEL = _("link only")
