@@ -651,6 +651,14 @@ def state(request: HttpRequest) -> JsonResponse:
     )
 
 
+def _control_reply(request: HttpRequest, data: dict) -> HttpResponse:
+    """Control endpoints answer a browser (the dashboard's forms) with a redirect back,
+    and a script with JSON."""
+    if _wants_html(request):
+        return redirect("zoom_standin:dashboard")
+    return JsonResponse(data)
+
+
 def _wants_html(request: HttpRequest) -> bool:
     return "text/html" in request.headers.get("Accept", "")
 
@@ -678,9 +686,7 @@ def control_failure(request: HttpRequest) -> HttpResponse:
     for name, value in values.items():
         setattr(failure, name, max(value, 0))
     failure.save()
-    if _wants_html(request):
-        return redirect("zoom_standin:dashboard")
-    return JsonResponse({"mode": failure.mode, "remaining": failure.remaining})
+    return _control_reply(request, {"mode": failure.mode, "remaining": failure.remaining})
 
 
 @csrf_exempt
@@ -688,9 +694,7 @@ def control_failure(request: HttpRequest) -> HttpResponse:
 def control_reset(request: HttpRequest) -> HttpResponse:
     """Behave again."""
     FailureMode.objects.update(mode=FailureMode.NONE, remaining=0)
-    if _wants_html(request):
-        return redirect("zoom_standin:dashboard")
-    return JsonResponse({"mode": ""})
+    return _control_reply(request, {"mode": ""})
 
 
 @csrf_exempt
@@ -713,9 +717,7 @@ def control_meeting(request: HttpRequest, zoom_id: int) -> HttpResponse:
     if request.POST.get("host_email"):
         meeting.host_email = request.POST["host_email"].strip().lower()
     meeting.save()
-    if _wants_html(request):
-        return redirect("zoom_standin:dashboard")
-    return JsonResponse({"id": meeting.zoom_id, "approval_type": meeting.approval_type})
+    return _control_reply(request, {"id": meeting.zoom_id, "approval_type": meeting.approval_type})
 
 
 @csrf_exempt
@@ -755,6 +757,4 @@ def control_attend(request: HttpRequest, zoom_id: int) -> HttpResponse:
         for n in range(max(guests, 0))
     ]
     Participant.objects.bulk_create(rows)
-    if _wants_html(request):
-        return redirect("zoom_standin:dashboard")
-    return JsonResponse({"participants": meeting.participants.count()})
+    return _control_reply(request, {"participants": meeting.participants.count()})
