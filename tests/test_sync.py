@@ -18,8 +18,8 @@ from tests.providers.zoom_fixtures import (
     registrant_payload,
     timeout,
 )
+from wagtail_webinars import jobs, schedules, sync, tasks
 from wagtail_webinars import registration as service
-from wagtail_webinars import schedules, sync, tasks
 from wagtail_webinars.models import EventPage, Registration
 
 Sync = Registration.SyncStatus
@@ -54,7 +54,7 @@ def commit(django_capture_on_commit_callbacks):
 def queued(monkeypatch):
     """Record enqueued tasks instead of running them."""
     calls = []
-    monkeypatch.setattr(tasks, "enqueue", lambda func, *args, **kw: calls.append((func, args)))
+    monkeypatch.setattr(jobs, "enqueue", lambda func, *args: calls.append((func, args)))
     return calls
 
 

@@ -13,13 +13,13 @@ class WagtailWebinarsConfig(AppConfig):
 
         from . import (
             checks,  # noqa: F401  (registers the system checks)
-            signals,
+            registration_effects,
         )
         from .schedules import ensure_schedules
 
         post_migrate.connect(ensure_schedules, sender=self)
         pre_delete.connect(
-            signals.cancel_at_provider_before_delete,
+            registration_effects.cancel_at_provider_before_delete,
             sender=self.get_model("Registration"),
             dispatch_uid="wagtail_webinars.cancel_at_provider_before_delete",
         )

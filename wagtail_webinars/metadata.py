@@ -30,6 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import jobs
 from .providers.errors import ProviderAPIError, ProviderError
 
 if TYPE_CHECKING:
@@ -195,12 +196,7 @@ def on_page_published(sender, instance, **kwargs) -> None:
 
     sync.event_went_live(instance)
     if str((instance.provider_config or {}).get("id") or "") != instance.provider.external_id:
-        from . import tasks
-
-        event_id = instance.pk
-        transaction.on_commit(
-            lambda: tasks.enqueue("wagtail_webinars.tasks.refresh_from_zoom", event_id)
-        )
+        jobs.enqueue_on_commit(jobs.REFRESH_FROM_ZOOM, instance.pk)
 
 
 def refresh_live_event(event_id: int) -> RefreshResult | None:

@@ -28,8 +28,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import signals, validators
-from .models import EventPageMixin, Registration
+from . import jobs, validators
+
+# The submodules, not ``.models``: the event page calls this service, and importing
+# the models package from here would put the whole package in one import loop.
+from .models.pages import EventPageMixin
+from .models.registration import Registration
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +45,19 @@ class RegistrationRefused(Exception):
         self.message = message
         self.code = code
         super().__init__(message)
+
+
+#: What a registration change did (``RegistrationResult.outcome``).
+CREATED = "created"
+REACTIVATED = "reactivated"
+ALREADY_REGISTERED = "already_registered"
+CANCELLED = "cancelled"
+
+
+def _queue_after_change(registration_id: int, outcome: str, needs_sync: bool) -> None:
+    # One task per change, after commit: it sends the confirmation and syncs the
+    # provider (see :mod:`wagtail_webinars.registration_effects`).
+    jobs.enqueue_on_commit(jobs.REGISTRATION_CHANGED, registration_id, outcome, needs_sync)
 
 
 @dataclass(frozen=True)
@@ -116,9 +133,7 @@ def register(
         result = RegistrationResult(existing, "already_registered")
 
     needs_sync = result.registration.sync_status != Registration.SyncStatus.NOT_APPLICABLE
-    transaction.on_commit(
-        lambda: signals.registration_changed(result.registration.pk, result.outcome, needs_sync)
-    )
+    _queue_after_change(result.registration.pk, result.outcome, needs_sync)
     logger.info(
         "registration %s for event %s: %s", result.registration.pk, event.pk, result.outcome
     )
@@ -191,9 +206,7 @@ def cancel(registration: Registration, *, now: datetime | None = None) -> Regist
             update_fields += locked.mark_sync_pending()
         locked.save(update_fields=update_fields)
         needs_sync = locked.sync_status != Registration.SyncStatus.NOT_APPLICABLE
-        transaction.on_commit(
-            lambda: signals.registration_changed(locked.pk, "cancelled", needs_sync)
-        )
+        _queue_after_change(locked.pk, CANCELLED, needs_sync)
     logger.info("registration %s cancelled", locked.pk)
     return locked
 

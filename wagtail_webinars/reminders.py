@@ -83,7 +83,7 @@ from django.utils.translation import gettext as _
 from wagtail.rich_text import expand_db_html
 from wagtail.whitelist import Whitelister
 
-from . import emails, tokens
+from . import emails, jobs, tokens
 from .conf import campus_time_zone, campus_time_zone_name, get_setting
 from .models import EventPageMixin, Registration, event_page_models
 from .templatetags.webinars import campus_datetime
@@ -524,30 +524,15 @@ def request_resend(registration: Registration) -> None:
     Resends leave the sweep's own bookkeeping (``reminder_sent_for`` and the
     claims) alone; they are counted in ``reminder_resend_count``.
     """
-    from . import tasks
-
-    requested_at = timezone.now()
-    registration_id = registration.pk
-    transaction.on_commit(
-        lambda: tasks.enqueue(
-            "wagtail_webinars.tasks.resend_reminder", registration_id, requested_at
-        )
-    )
+    jobs.enqueue_on_commit(jobs.RESEND_REMINDER, registration.pk, timezone.now())
 
 
 def request_resend_all(event: EventPageMixin) -> int:
     """Staff action: queue the reminder again for every active registrant of
     ``event``. Returns how many that is now."""
-    from . import tasks
-
     requested_at = timezone.now()
-    event_id = event.pk
-    count = Registration.objects.active().filter(page_id=event_id).count()
-    transaction.on_commit(
-        lambda: tasks.enqueue(
-            "wagtail_webinars.tasks.resend_event_reminders", event_id, requested_at
-        )
-    )
+    count = Registration.objects.active().filter(page_id=event.pk).count()
+    jobs.enqueue_on_commit(jobs.RESEND_EVENT_REMINDERS, event.pk, requested_at)
     return count
 
 
@@ -570,7 +555,7 @@ def resend_reminder(registration_id: int, requested_at: datetime) -> DeliveryRep
         registration.page_id,
         Registration.objects.active().filter(pk=registration_id),
         requested_at,
-        ("wagtail_webinars.tasks.resend_reminder", registration_id),
+        (jobs.RESEND_REMINDER, registration_id),
     )
 
 
@@ -580,7 +565,7 @@ def resend_event_reminders(event_id: int, requested_at: datetime) -> DeliveryRep
         event_id,
         Registration.objects.active().filter(page_id=event_id),
         requested_at,
-        ("wagtail_webinars.tasks.resend_event_reminders", event_id),
+        (jobs.RESEND_EVENT_REMINDERS, event_id),
     )
 
 
@@ -597,8 +582,6 @@ def _resend(
     requested_at: datetime,
     this_task: tuple[str, int],
 ) -> DeliveryReport:
-    from . import tasks
-
     report = DeliveryReport()
     deadline = _clock() + time_budget()
     event = _event_page(event_id)
@@ -655,7 +638,7 @@ def _resend(
     )
     if report.out_of_time:
         # Same request time: whoever got it already in this run is skipped.
-        tasks.enqueue(this_task[0], this_task[1], requested_at)
+        jobs.enqueue(this_task[0], this_task[1], requested_at)
     return report
 
 

@@ -6,12 +6,14 @@ existing row instead of adding a second one.
 
 from __future__ import annotations
 
+from . import jobs
+
 #: name -> (dotted function path, minutes between runs)
 SCHEDULES: dict[str, tuple[str, int]] = {
     # Reminders go out within a minute of falling due (see reminders.py).
-    "wagtail_webinars.reminder_sweep": ("wagtail_webinars.tasks.send_due_reminders", 1),
+    "wagtail_webinars.reminder_sweep": (jobs.SEND_DUE_REMINDERS, 1),
     # Re-queues Zoom syncs whose task vanished or whose retry time has come (see sync.py).
-    "wagtail_webinars.sync_sweep": ("wagtail_webinars.tasks.sync_sweep", 1),
+    "wagtail_webinars.sync_sweep": (jobs.SYNC_SWEEP, 1),
 }
 
 

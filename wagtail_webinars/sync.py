@@ -41,6 +41,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import jobs
 from .conf import get_setting
 from .models import Registration
 from .providers.base import BATCH_RETRY, BATCH_ROWS, BATCH_UNSUPPORTED
@@ -882,15 +883,11 @@ def _queue(rows) -> dict:
 
 
 def _enqueue_sync(registration_id: int) -> None:
-    from . import tasks
-
-    tasks.enqueue_sync(registration_id)
+    jobs.enqueue(jobs.SYNC_REGISTRATION, registration_id)
 
 
 def _enqueue_backfill(event_id: int) -> None:
-    from . import tasks
-
-    tasks.enqueue("wagtail_webinars.tasks.backfill_event", event_id)
+    jobs.enqueue(jobs.BACKFILL_EVENT, event_id)
 
 
 def has_never_pushed(event_id: int, meeting_id: str = "") -> bool:

@@ -1,0 +1,42 @@
+"""Queueing work for the django-q2 worker.
+
+Callers anywhere in the package queue a task by its name here; the task bodies
+live in :mod:`wagtail_webinars.tasks`, which imports the services. This module
+imports nothing else of the package, so queueing never pulls the services (or
+their imports) into a loop.
+
+Queue from inside ``transaction.on_commit`` (or :func:`enqueue_on_commit`),
+never before the data the task reads is committed. Tasks take primary keys.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django_q.tasks import async_task
+
+#: django-q2 group of every task this package queues (the admin filters by it).
+TASK_GROUP = "wagtail_webinars"
+
+_PREFIX = "wagtail_webinars.tasks."
+
+#: One task per registration change: its confirmation and its provider sync.
+REGISTRATION_CHANGED = _PREFIX + "registration_changed"
+SEND_CONFIRMATION = _PREFIX + "send_confirmation"
+SYNC_REGISTRATION = _PREFIX + "sync_registration"
+SYNC_SWEEP = _PREFIX + "sync_sweep"
+BACKFILL_EVENT = _PREFIX + "backfill_event"
+REFRESH_FROM_ZOOM = _PREFIX + "refresh_from_zoom"
+SEND_DUE_REMINDERS = _PREFIX + "send_due_reminders"
+RESEND_REMINDER = _PREFIX + "resend_reminder"
+RESEND_EVENT_REMINDERS = _PREFIX + "resend_event_reminders"
+CANCEL_REMOVED_REGISTRANT = _PREFIX + "cancel_removed_registrant"
+
+
+def enqueue(task_name: str, *args):
+    """Queue the task ``task_name`` (one of the names above) with ``args``."""
+    return async_task(task_name, *args, group=TASK_GROUP)
+
+
+def enqueue_on_commit(task_name: str, *args) -> None:
+    """Queue ``task_name`` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: enqueue(task_name, *args))

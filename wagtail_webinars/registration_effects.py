@@ -1,0 +1,90 @@
+"""What follows a registration change once it is committed: the confirmation
+mail and the provider sync (one task per change), and the provider cancel of a
+deleted registration.
+
+Kept apart from :mod:`wagtail_webinars.registration` so the service stays about
+rules and this module about side effects. The service queues
+``jobs.REGISTRATION_CHANGED`` after commit; the worker runs
+:func:`run_after_change`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from . import emails, jobs, sync
+from .models import EventPageMixin, Registration
+from .providers.errors import ProviderError
+from .registration import ALREADY_REGISTERED, CANCELLED, CREATED, REACTIVATED
+
+logger = logging.getLogger(__name__)
+
+def run_after_change(registration_id: int, outcome: str, needs_sync: bool) -> None:
+    """Send the confirmation (if the change calls for one), then sync the provider.
+
+    ``needs_sync`` is true when the event has a managed provider that must hear of it.
+    One task instead of two: every queued task costs the web request an insert
+    (and, with django-q2's ORM broker, connection handling).
+    """
+    try:
+        if outcome in (CREATED, REACTIVATED, ALREADY_REGISTERED):
+            registration = (
+                Registration.objects.select_related("page").filter(pk=registration_id).first()
+            )
+            if registration is not None:
+                emails.send_confirmation(registration, resend=outcome == ALREADY_REGISTERED)
+    finally:
+        # A failed mail must not hold back the provider: it is a separate concern,
+        # and the sync is safe to run whatever happened to the mail.
+        if needs_sync and outcome in (CREATED, REACTIVATED, CANCELLED):
+            sync.sync_registration(registration_id)
+
+
+def cancel_at_provider_before_delete(sender, instance, **kwargs) -> None:
+    """A deleted registration must not stay approved at the provider.
+
+    Whatever deletes it (the registrations admin, Wagtail's submissions list, a
+    deleted event page), the row and its registrant id are gone afterwards, so the
+    cancel is queued now with what it needs, and sent after the delete commits.
+    """
+    if not instance.provider_registrant_id or instance.provider_status == "cancelled":
+        return
+    jobs.enqueue_on_commit(
+        jobs.CANCEL_REMOVED_REGISTRANT,
+        instance.page_id,
+        instance.provider_registrant_id,
+        instance.email,
+        instance.provider_meeting_id,
+    )
+
+
+def cancel_removed_registrant(
+    event_id: int, registrant_id: str, email: str, meeting_id: str = ""
+) -> bool:
+    """Cancel, at the provider, the registrant of a registration that was deleted.
+
+    Takes the registrant's id and email rather than a key: the row is gone. When the
+    event itself was deleted there is nothing left to tell us which meeting it was.
+    """
+    from wagtail.models import Page
+
+    page = Page.objects.filter(pk=event_id).first()
+    event = page.specific if page is not None else None
+    if not isinstance(event, EventPageMixin) or not event.is_managed:
+        return False
+    if meeting_id and meeting_id != event.provider.external_id:
+        # The event moved to another meeting; this registrant belongs to the old one.
+        return False
+    # An unsaved stand-in: the provider only needs the registrant's id and email.
+    gone = Registration(page=event, email=email, provider_registrant_id=registrant_id)
+    try:
+        event.provider.cancel_registrant(gone)
+    except ProviderError as err:
+        logger.warning(
+            "could not cancel deleted registrant %s of event %s at the provider: %s",
+            registrant_id,
+            event_id,
+            err,
+        )
+        return False
+    return True
