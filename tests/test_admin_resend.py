@@ -12,7 +12,7 @@ from django.core import mail
 from django.urls import reverse
 
 from tests.factories import RegistrationFactory
-from wagtail_webinars import reminders
+from wagtail_webinars import mail_batches, reminders
 from wagtail_webinars.models import Registration
 
 NY = zoneinfo.ZoneInfo("America/New_York")
@@ -362,7 +362,7 @@ def test_resend_all_out_of_time_continues_in_a_new_task(event, settings, monkeyp
     from tests.test_reminders import FakeClock, SlowBackend
 
     clock = FakeClock()
-    monkeypatch.setattr(reminders, "_clock", clock)
+    monkeypatch.setattr(mail_batches, "_clock", clock)
     settings.EMAIL_BACKEND = "tests.test_reminders.SlowBackend"
     SlowBackend.clock = clock  # a second per message; a task sends for 30 s
     active = RegistrationFactory.create_batch(70, page=event)

@@ -10,7 +10,7 @@ from django.core import mail
 from django.utils.html import escape
 from icalendar import Calendar
 
-from wagtail_webinars import emails, tokens
+from wagtail_webinars import emails, links
 from wagtail_webinars import registration as service
 from wagtail_webinars.models import EmailBrandingSettings, Registration
 
@@ -108,13 +108,13 @@ class TestConfirmation:
     def test_cancel_link_carries_a_signed_token_and_works(self, client, event):
         reg = register(event)
         message = emails.confirmation_message(reg)
-        links = re.findall(r"http://testserver(/events/cancel/[^/\s\"]+/)", message.body)
-        assert len(links) == 1
-        assert f'href="http://testserver{links[0]}"' in html_of(message)
-        token = links[0].split("/")[-2]
-        assert tokens.read_token(token, tokens.CANCEL) == reg
-        assert str(reg.uid) not in links[0] and reg.uid.hex not in links[0]
-        assert "do you want to cancel" in client.get(links[0]).content.decode()
+        found = re.findall(r"http://testserver(/events/cancel/[^/\s\"]+/)", message.body)
+        assert len(found) == 1
+        assert f'href="http://testserver{found[0]}"' in html_of(message)
+        token = found[0].split("/")[-2]
+        assert links.read_token(token, links.CANCEL) == reg
+        assert str(reg.uid) not in found[0] and reg.uid.hex not in found[0]
+        assert "do you want to cancel" in client.get(found[0]).content.decode()
 
     def test_branding(self, event, site):
         branding = EmailBrandingSettings.for_site(site)
@@ -214,3 +214,95 @@ class TestHeaderInjection:
         with pytest.raises(ValidationError):
             register(event, first_name="Ada\r\nBcc: victim@example.org")
         assert not Registration.objects.exists()
+
+
+class TestOneContextForEveryMessage:
+    """Confirmation, reminder and resend are built from one context (issue 7 #15, 9 #9)."""
+
+    @pytest.fixture
+    def two_sites(self, site):
+        from wagtail.models import Page, Site
+
+        other_home = Page.get_first_root_node().add_child(title="Other", slug="other-home")
+        Site.objects.create(hostname="other.example", port=443, root_page=other_home)
+
+    def _reminder(self, event, registration):
+        from datetime import timedelta
+
+        import time_machine
+
+        from wagtail_webinars import reminders
+
+        mail.outbox = []
+        with time_machine.travel(event.start - timedelta(minutes=30), tick=False):
+            assert reminders.send_due_reminders().sent == 1
+        (message,) = mail.outbox
+        return message
+
+    def _resend(self, event, registration):
+        from django.utils import timezone
+
+        from wagtail_webinars import reminders
+
+        mail.outbox = []
+        assert reminders.resend_reminder(registration.pk, timezone.now()).sent == 1
+        (message,) = mail.outbox
+        return message
+
+    def test_event_link_is_the_full_url_with_two_sites(self, event, two_sites):
+        reg = register(event)
+        page = f"http://testserver/events/{event.slug}/"
+        for message in (
+            emails.confirmation_message(reg),
+            self._reminder(event, reg),
+            self._resend(event, reg),
+        ):
+            assert f"Event page: {page}\n" in message.body
+            assert f'href="{page}"' in html_of(message)
+            for body in (message.body, html_of(message)):
+                assert "http://testserverhttp" not in body
+
+    def test_description_is_sanitised_in_every_message(self, make_event):
+        event = make_event(
+            kind="vimeo",
+            start=START,
+            end=END,
+            description=(
+                '<p>Bring <b>questions</b>. <a href="/events/">All events</a>.</p>'
+                "<script>alert('x')</script><p onclick=\"steal()\">Hi</p>"
+            ),
+        )
+        reg = register(event)
+        for message in (
+            emails.confirmation_message(reg),
+            self._reminder(event, reg),
+            self._resend(event, reg),
+        ):
+            html = html_of(message)
+            assert "Bring <b>questions</b>" in html
+            assert '<a href="http://testserver/events/">All events</a>' in html
+            assert "<script" not in html
+            assert "onclick" not in html
+
+
+class TestCalendarFields:
+    """Every .ics has URL (the event page), LOCATION and DESCRIPTION (issue 7 #16)."""
+
+    def test_online_event_without_venue_or_description(self, make_event):
+        event = make_event(kind="vimeo", start=START, end=END, description="")
+        page = f"http://testserver/events/{event.slug}/"
+        vevent = vevent_of(emails.confirmation_message(register(event)))
+        assert str(vevent["url"]) == page
+        assert str(vevent["location"]) == page
+        assert page in str(vevent["description"])
+
+    def test_confirmation_has_url_and_keeps_the_venue(self, event):
+        vevent = vevent_of(emails.confirmation_message(register(event)))
+        assert str(vevent["url"]) == f"http://testserver/events/{event.slug}/"
+        assert str(vevent["location"]) == "Room 101"
+        assert "Bring questions." in str(vevent["description"])
+
+    def test_calendar_content_type_has_one_charset(self, event):
+        raw = emails.confirmation_message(register(event)).message().as_string()
+        (header,) = re.findall(r"Content-Type: text/calendar[^\n]*(?:\n\s+[^\n]*)*", raw)
+        assert header.lower().count("charset") == 1, header

@@ -20,7 +20,7 @@ from django_q.exceptions import TimeoutException
 from icalendar import Calendar
 
 from tests.factories import RegistrationFactory
-from wagtail_webinars import reminders, tokens
+from wagtail_webinars import links, mail_batches, reminders
 from wagtail_webinars.models import EmailBrandingSettings, Registration, event_page_models
 from wagtail_webinars.schedules import SCHEDULES, ensure_schedules
 
@@ -226,7 +226,7 @@ def test_rows_claimed_by_another_sweep_are_left_alone(make_event):
         event = make_event(start=ny(2026, 6, 10, 14, 0))
         regs = register(event, 5)
         due = Registration.objects.active().filter(page_id=event.pk)
-        batch, _stamp = reminders._claim_batch(
+        batch, _stamp = mail_batches.claim_batch(
             due,
             Q(reminder_claimed_at__isnull=True),
             0,
@@ -247,7 +247,7 @@ def test_crash_after_claiming_loses_nobody(make_event, monkeypatch, webinar_sett
         event = make_event(start=ny(2026, 6, 10, 14, 0))
         regs = register(event, 5)
 
-        real_deliver = reminders._deliver
+        real_deliver = mail_batches.deliver
         calls = []
 
         def killed_on_second_batch(prepared, batch, **kwargs):
@@ -256,10 +256,10 @@ def test_crash_after_claiming_loses_nobody(make_event, monkeypatch, webinar_sett
                 raise SystemExit("worker killed")  # before the batch's first message
             return real_deliver(prepared, batch, **kwargs)
 
-        monkeypatch.setattr(reminders, "_deliver", killed_on_second_batch)
+        monkeypatch.setattr(mail_batches, "deliver", killed_on_second_batch)
         with pytest.raises(SystemExit):
             reminders.send_due_reminders()
-        monkeypatch.setattr(reminders, "_deliver", real_deliver)
+        monkeypatch.setattr(mail_batches, "deliver", real_deliver)
 
         assert len(mail.outbox) == 2  # the first batch went out
         stranded = Registration.objects.filter(reminder_claimed_at__isnull=False)
@@ -404,7 +404,7 @@ def test_queries_are_bounded_by_batches_not_registrants(
         # Per batch: the claim (savepoint, select, update, release) and the "sent"
         # updates (one per RECORD_EVERY messages); per event: site, branding, the
         # final empty claim; one query per event page model for the due events.
-        per_batch = 4 + -(-100 // reminders.RECORD_EVERY)
+        per_batch = 4 + -(-100 // mail_batches.RECORD_EVERY)
         with django_assert_max_num_queries(per_batch * batches + 2 * 10 + len(event_page_models())):
             report = reminders.send_due_reminders()
     assert report.sent == 900
@@ -449,7 +449,7 @@ def test_email_content(unmanaged_event, site):
     assert message.subject == "Reminder: Career coffee chat, Wednesday 10 June 2026, 14:00 EDT"
     assert message.reply_to == ["careers@example.edu"]
     (token,) = set(JOIN_LINK.findall(message.body))
-    assert tokens.read_token(token, tokens.JOIN) == registration
+    assert links.read_token(token, links.JOIN) == registration
     join_url = f"http://testserver/events/join/{token}/"
     for body in (message.body, html):
         assert "Hello Ada" in body
@@ -470,7 +470,10 @@ def test_email_content(unmanaged_event, site):
     assert mimetype.startswith("text/calendar")
     assert name == "event.ics"
     vevent = Calendar.from_ical(content).walk("VEVENT")[0]
-    assert str(vevent["url"]) == join_url
+    # The event page is the calendar entry's URL; the join link is where it happens.
+    assert str(vevent["url"]) == f"http://testserver{unmanaged_event.url}"
+    assert str(vevent["location"]) == join_url
+    assert join_url in str(vevent["description"])
     assert vevent.decoded("dtstart") == unmanaged_event.start
     assert str(vevent["uid"]) == f"registration-{registration.uid}@testserver"
 
@@ -653,7 +656,7 @@ class FakeClock:
 @pytest.fixture
 def fake_clock(monkeypatch):
     clock = FakeClock()
-    monkeypatch.setattr(reminders, "_clock", clock)
+    monkeypatch.setattr(mail_batches, "_clock", clock)
     return clock
 
 
@@ -676,7 +679,7 @@ def test_sends_are_recorded_while_the_batch_goes_out(
         register(event, 60)  # one batch of 60, well inside the time budget
         assert reminders.send_due_reminders().sent == 60
     assert len(WatchedBackend.unrecorded) == 60
-    assert 0 < max(WatchedBackend.unrecorded) <= (most_unrecorded or reminders.RECORD_EVERY)
+    assert 0 < max(WatchedBackend.unrecorded) <= (most_unrecorded or mail_batches.RECORD_EVERY)
 
 
 class SlowBackend(LocmemBackend):
@@ -694,7 +697,7 @@ def test_sweep_stops_within_its_time_budget(
     make_event, settings, webinar_settings, fake_clock, batch_size
 ):
     # Q_CLUSTER["timeout"] is 60 in the test settings: a sweep sends for 30 s at most.
-    assert reminders.time_budget() == 30
+    assert mail_batches.time_budget() == 30
     settings.EMAIL_BACKEND = "tests.test_reminders.SlowBackend"
     SlowBackend.clock = fake_clock
     webinar_settings(REMINDER_BATCH_SIZE=batch_size)
@@ -723,7 +726,7 @@ def test_sweep_stops_within_its_time_budget(
 def test_time_budget(settings, webinar_settings, q_timeout, claim_timeout, budget):
     settings.Q_CLUSTER = {**settings.Q_CLUSTER, "timeout": q_timeout}
     webinar_settings(REMINDER_CLAIM_TIMEOUT_SECONDS=claim_timeout)
-    assert reminders.time_budget() == budget
+    assert mail_batches.time_budget() == budget
 
 
 # -- a host project's own event pages ------------------------------------------------------------

@@ -9,8 +9,8 @@ from django.core import signing
 from django.test import Client
 from django.urls import reverse
 
+from wagtail_webinars import links
 from wagtail_webinars import registration as service
-from wagtail_webinars import tokens
 from wagtail_webinars.models import Registration
 
 pytestmark = pytest.mark.django_db
@@ -30,15 +30,15 @@ def registration(make_event):
 
 @pytest.fixture
 def url(registration):
-    return cancel_url(tokens.make_token(registration, tokens.CANCEL))
+    return cancel_url(links.make_token(registration, links.CANCEL))
 
 
 def test_token_carries_the_random_uid_not_the_row_id(registration):
-    token = tokens.make_token(registration, tokens.CANCEL)
-    assert signing.loads(token, salt=tokens.CANCEL) == registration.uid.hex
+    token = links.make_token(registration, links.CANCEL)
+    assert signing.loads(token, salt=links.CANCEL) == registration.uid.hex
     assert "ada" not in token.lower()
-    assert tokens.read_token(token, tokens.CANCEL) == registration
-    assert tokens.read_token(token, tokens.JOIN) is None
+    assert links.read_token(token, links.CANCEL) == registration
+    assert links.read_token(token, links.JOIN) is None
 
 
 def test_get_asks_and_changes_nothing(client, registration, url):
@@ -95,7 +95,7 @@ def test_managed_cancel_is_passed_to_the_provider(client, make_event):
     event = make_event(kind="zoom_meeting")
     reg = service.register(event, email="z@example.org", first_name="Z", last_name="Z").registration
     Registration.objects.filter(pk=reg.pk).update(sync_status=Registration.SyncStatus.SYNCED)
-    client.post(cancel_url(tokens.make_token(reg, tokens.CANCEL)))
+    client.post(cancel_url(links.make_token(reg, links.CANCEL)))
     reg.refresh_from_db()
     assert reg.status == Registration.Status.CANCELLED
     assert reg.sync_status == Registration.SyncStatus.PENDING
@@ -125,21 +125,21 @@ def test_other_methods_are_refused(client, registration, url, method):
 
 
 def _tampered_tokens(registration):
-    good = tokens.make_token(registration, tokens.CANCEL)
+    good = links.make_token(registration, links.CANCEL)
     value, signature = good.rsplit(":", 1)
-    other = signing.dumps("0" * 32, salt=tokens.CANCEL)
+    other = signing.dumps("0" * 32, salt=links.CANCEL)
     return {
         "garbage": "not-a-token",
         "truncated": good[:-3],
         "bad-signature": f"{value}:{'A' * len(signature)}",
         "swapped-payload": f"{other.rsplit(':', 1)[0]}:{signature}",
-        "join-token": tokens.make_token(registration, tokens.JOIN),
+        "join-token": links.make_token(registration, links.JOIN),
         "other-secret": signing.dumps(
-            registration.uid.hex, key="another-secret", salt=tokens.CANCEL
+            registration.uid.hex, key="another-secret", salt=links.CANCEL
         ),
         "unknown-registration": other,
-        "not-a-uuid": signing.dumps("z" * 32, salt=tokens.CANCEL),
-        "not-a-string": signing.dumps({"uid": registration.uid.hex}, salt=tokens.CANCEL),
+        "not-a-uuid": signing.dumps("z" * 32, salt=links.CANCEL),
+        "not-a-string": signing.dumps({"uid": registration.uid.hex}, salt=links.CANCEL),
         "percent": "%00",
     }
 

@@ -11,7 +11,7 @@ import time_machine
 from django.test import Client
 
 from tests.factories import RegistrationFactory
-from wagtail_webinars import tokens
+from wagtail_webinars import links
 from wagtail_webinars.models import Registration
 
 NY = zoneinfo.ZoneInfo("America/New_York")
@@ -36,7 +36,7 @@ def link_event(make_event):
 
 
 def join_url(registration) -> str:
-    return f"/events/join/{tokens.make_token(registration, tokens.JOIN)}/"
+    return f"/events/join/{links.make_token(registration, links.JOIN)}/"
 
 
 def csrf_from(response) -> str:
@@ -200,7 +200,7 @@ def tamper(token: str) -> str:
 )
 def test_tampered_token_gets_friendly_404(browser, link_event, mangle):
     registration = RegistrationFactory(page=link_event)
-    token = mangle(tokens.make_token(registration, tokens.JOIN))
+    token = mangle(links.make_token(registration, links.JOIN))
     response = browser.get(f"/events/join/{token}/")
     assert response.status_code == 404
     assert "We could not find that link" in response.content.decode()
@@ -211,7 +211,7 @@ def test_tampered_token_post_is_404_and_counts_nothing(browser, link_event):
     registration = RegistrationFactory(page=link_event)
     with time_machine.travel(ny(2026, 6, 10, 14, 0), tick=False):
         page = browser.get(join_url(registration))
-        bad = tamper(tokens.make_token(registration, tokens.JOIN))
+        bad = tamper(links.make_token(registration, links.JOIN))
         response = browser.post(f"/events/join/{bad}/", {"csrfmiddlewaretoken": csrf_from(page)})
     assert response.status_code == 404
     saved = row(registration)
@@ -220,7 +220,7 @@ def test_tampered_token_post_is_404_and_counts_nothing(browser, link_event):
 
 def test_cancel_token_does_not_open_the_join_link(browser, link_event):
     registration = RegistrationFactory(page=link_event)
-    response = browser.get(f"/events/join/{tokens.make_token(registration, tokens.CANCEL)}/")
+    response = browser.get(f"/events/join/{links.make_token(registration, links.CANCEL)}/")
     assert response.status_code == 404
 
 

@@ -1,30 +1,86 @@
-"""Building and sending the emails a registrant gets.
+"""Every email a registrant gets, built from one context.
 
-Every email is HTML plus plain text, wrapped in the site's branding
-(``EmailBrandingSettings``), with Reply-To set to the event's reply-to address.
-Templates live under ``templates/wagtail_webinars/emails/`` and can be
-overridden by the host project the usual Django way.
+Every message is HTML plus plain text, wrapped in the site's branding
+(``EmailBrandingSettings``), with Reply-To set to the event's reply-to address
+and the event's ``.ics`` attached. Templates live under
+``templates/wagtail_webinars/emails/`` and can be overridden by the host
+project the usual Django way.
+
+What every message about one event shares (its site, branding, absolute event
+URL, campus time, the sanitised description) is worked out once, by
+:func:`prepare_event`; :func:`message_context` adds one registration's part
+(its signed cancel link and anything the message adds). The reminder sweep
+prepares an event once for thousands of registrants; a confirmation prepares it
+for one. Templates see the same names in every message:
+
+``event``, ``registration``, ``start_text``, ``local_start``, ``local_end``,
+``time_zone_name``, ``already_started``, ``event_url`` (absolute, on the event's
+own site), ``cancel_url``, ``branding``, ``description_html`` (sanitised, links
+absolute), ``description_text``; the reminder adds ``join_url`` and ``password``.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from wagtail.rich_text import expand_db_html
+from wagtail.whitelist import Whitelister
 
-from . import tokens
+from . import links
 from .conf import campus_time_zone, campus_time_zone_name, from_email, get_setting
 from .ics import build_ics
-from .models import EmailBrandingSettings, EventPage, Registration
+from .models import EmailBrandingSettings, EventPageMixin, Registration
 from .templatetags.webinars import campus_datetime
-from .urls_util import absolute_url, site_root_url
+from .templatetags.webinars_text import richtext_as_text
+
+# -- what every message about one event shares -----------------------------------------
 
 
-def branding_for(event: EventPage) -> dict:
+@dataclass
+class PreparedEvent:
+    """What every message about one event shares, worked out once per event."""
+
+    event: EventPageMixin
+    site_root: str
+    context: dict
+
+
+def prepare_event(event: EventPageMixin, now: datetime | None = None) -> PreparedEvent:
+    """Look up the site, branding and description once, for all of an event's messages."""
+    now = now or timezone.now()
+    _pin_site(event)
+    site_root = links.site_root_url(event)
+    context = {
+        "event": event,
+        "local_start": timezone.localtime(event.start, campus_time_zone()),
+        "local_end": timezone.localtime(event.end, campus_time_zone()),
+        "start_text": campus_datetime(event.start),
+        "time_zone_name": campus_time_zone_name(),
+        "event_url": links.page_url(event),
+        "branding": branding_for(event, site_root),
+        "description_html": email_safe_html(event.description, site_root),
+        "description_text": richtext_as_text(event.description),
+        "already_started": now >= event.start,
+    }
+    return PreparedEvent(event=event, site_root=site_root, context=context)
+
+
+def _pin_site(event: EventPageMixin) -> None:
+    # Page.get_site() is a query on every call, and the URL helpers, the
+    # branding and the .ics all call it for every message: look it up once.
+    site = event.get_site()
+    event.get_site = lambda: site
+
+
+def branding_for(event: EventPageMixin, site_root: str | None = None) -> dict:
     site = event.get_site()
     settings_obj = EmailBrandingSettings.for_site(site) if site is not None else None
     logo_url = ""
@@ -32,7 +88,7 @@ def branding_for(event: EventPage) -> dict:
         rendition = settings_obj.logo.get_rendition("max-300x80")
         logo_url = rendition.url
         if logo_url.startswith("/"):
-            logo_url = site_root_url(event) + logo_url
+            logo_url = (site_root or links.site_root_url(event)) + logo_url
     return {
         "organisation_name": (settings_obj.organisation_name if settings_obj else "")
         or (site.site_name if site else ""),
@@ -42,23 +98,36 @@ def branding_for(event: EventPage) -> dict:
     }
 
 
-def event_context(event: EventPage, registration: Registration, branding: dict | None = None):
-    local_start = timezone.localtime(event.start, campus_time_zone())
+_RELATIVE_LINK = re.compile(r'\b(href|src)="/(?!/)')
+
+
+def email_safe_html(richtext: str | None, site_root: str) -> SafeString:
+    """Rich text fit for an email: Wagtail links expanded, only harmless markup
+    kept (no scripts, styles, forms or event handlers), site links made absolute
+    because a mail client has no "current site". The one sanitiser of every
+    email's HTML."""
+    if not richtext:
+        return mark_safe("")
+    markup = Whitelister().clean(expand_db_html(str(richtext)))
+    markup = _RELATIVE_LINK.sub(lambda m: f'{m.group(1)}="{site_root}/', markup)
+    return mark_safe(markup)  # sanitised just above
+
+
+# -- one registration's message --------------------------------------------------------
+
+
+def message_context(prepared: PreparedEvent, registration: Registration, **extra) -> dict:
+    """The full template context of one message to ``registration``.
+
+    ``extra`` is what this kind of message adds (the reminder's join link, ...).
+    """
+    # Templates overridden by a host project may follow registration.page: no query.
+    registration.page = prepared.event
     return {
-        "event": event,
+        **prepared.context,
         "registration": registration,
-        "local_start": local_start,
-        "local_end": timezone.localtime(event.end, campus_time_zone()),
-        "start_text": campus_datetime(event.start),
-        "time_zone_name": campus_time_zone_name(),
-        # full_url, not url: with several sites ``url`` is already absolute.
-        "event_url": event.full_url or site_root_url(event),
-        "cancel_url": absolute_url(
-            event,
-            "wagtail_webinars:cancel",
-            token=tokens.make_token(registration, tokens.CANCEL),
-        ),
-        "branding": branding if branding is not None else branding_for(event),
+        "cancel_url": links.cancel_url(registration, prepared.event),
+        **extra,
     }
 
 
@@ -66,12 +135,14 @@ def build_message(
     *,
     template: str,
     subject: str,
-    event: EventPage,
+    prepared: PreparedEvent,
     registration: Registration,
     context: dict,
     ics_join_url: str = "",
     connection=None,
 ) -> EmailMultiAlternatives:
+    """Render ``emails/<template>.txt`` and ``.html`` with ``context`` into one message."""
+    event = prepared.event
     text_body = render_to_string(f"wagtail_webinars/emails/{template}.txt", context)
     html_body = render_to_string(f"wagtail_webinars/emails/{template}.html", context)
     message = EmailMultiAlternatives(
@@ -83,28 +154,58 @@ def build_message(
         connection=connection,
     )
     message.attach_alternative(html_body, "text/html")
-    message.attach(
-        "event.ics",
-        build_ics(event, registration, join_url=ics_join_url),
-        "text/calendar; charset=utf-8",
+    ics = build_ics(
+        event,
+        registration,
+        join_url=ics_join_url,
+        event_url=context["event_url"],
+        description=context["description_text"],
     )
+    # As text, without a charset: Django adds "charset=utf-8" itself, and a
+    # charset in the type as well gave the header the parameter twice.
+    message.attach("event.ics", ics.decode(), "text/calendar")
     return message
 
 
 def confirmation_message(registration: Registration, connection=None) -> EmailMultiAlternatives:
-    event = registration.page.specific
-    context = event_context(event, registration)
+    prepared = prepare_event(registration.page.specific)
+    context = message_context(prepared, registration)
     subject = _("You're registered: %(title)s, %(when)s") % {
-        "title": event.title,
+        "title": prepared.event.title,
         "when": context["start_text"],
     }
     return build_message(
         template="confirmation",
         subject=subject,
-        event=event,
+        prepared=prepared,
         registration=registration,
         context=context,
         connection=connection,
+    )
+
+
+def reminder_message(prepared: PreparedEvent, registration: Registration) -> EmailMultiAlternatives:
+    """The reminder for one registration: the join link (tracked) and the meeting password."""
+    event = prepared.event
+    join_url = links.join_url(registration, event)
+    provider = event.provider
+    context = message_context(
+        prepared,
+        registration,
+        join_url=join_url,
+        password=provider.join_info(registration).password if provider else "",
+    )
+    subject = _("Reminder: %(title)s, %(when)s") % {
+        "title": event.title,
+        "when": context["start_text"],
+    }
+    return build_message(
+        template="reminder",
+        subject=subject,
+        prepared=prepared,
+        registration=registration,
+        context=context,
+        ics_join_url=join_url,
     )
 
 

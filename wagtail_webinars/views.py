@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from . import joins, tokens
+from . import joins, links
 from . import registration as service
 
 logger = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks for confirmation (mail scanners follow GETs); only POST cancels."""
-    registration = tokens.read_token(token, tokens.CANCEL)
+    registration = links.read_token(token, links.CANCEL)
     if registration is None:
         response = _not_found(request)
     else:
@@ -59,7 +59,7 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
     inside the attendance window. Only the POST is a click; it is recorded and
     redirected to the meeting. The rules are in :mod:`wagtail_webinars.joins`.
     """
-    registration = tokens.read_token(token, tokens.JOIN)
+    registration = links.read_token(token, links.JOIN)
     if registration is None:
         return _private(_not_found(request))
     state = joins.join_state(registration)

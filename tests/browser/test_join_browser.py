@@ -13,8 +13,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from wagtail_webinars import links
 from wagtail_webinars import registration as service
-from wagtail_webinars import tokens
 from wagtail_webinars.models import Registration
 
 pytestmark = [
@@ -34,7 +34,7 @@ def join_url(live_server, make_event):
     registration = service.register(
         event, email="grace@example.org", first_name="Grace", last_name="Hopper"
     ).registration
-    token = tokens.make_token(registration, tokens.JOIN)
+    token = links.make_token(registration, links.JOIN)
     return live_server.url + reverse("wagtail_webinars:join", kwargs={"token": token})
 
 
