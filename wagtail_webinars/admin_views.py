@@ -411,7 +411,7 @@ class EventZoomView(WagtailAdminTemplateMixin, TemplateView):
         return self.event.get_admin_display_title()
 
     def get_context_data(self, **kwargs):
-        from .providers.zoom import parse_zoom_time
+        from .providers.zoom.meetings import parse_zoom_time
 
         context = super().get_context_data(**kwargs)
         counts = event_sync_counts(self.event.pk)

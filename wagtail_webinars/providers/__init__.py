@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from .base import Provider
 
 BUILTIN_PROVIDERS = {
-    "zoom_meeting": "wagtail_webinars.providers.zoom.ZoomMeetingProvider",
-    "zoom_webinar": "wagtail_webinars.providers.zoom.ZoomWebinarProvider",
+    "zoom_meeting": "wagtail_webinars.providers.zoom.provider.ZoomMeetingProvider",
+    "zoom_webinar": "wagtail_webinars.providers.zoom.provider.ZoomWebinarProvider",
     "zoom_meeting_link": "wagtail_webinars.providers.unmanaged.ZoomMeetingLinkProvider",
     "zoom_webinar_link": "wagtail_webinars.providers.unmanaged.ZoomWebinarLinkProvider",
     "vimeo": "wagtail_webinars.providers.unmanaged.VimeoProvider",

@@ -1,7 +1,7 @@
 """HTTP plumbing for Zoom's REST API: Server-to-Server OAuth, one session, errors, paging.
 
-Provider code (:mod:`wagtail_webinars.providers.zoom`) only says which endpoint
-to call; everything that is the same for every call lives here:
+Provider code (:mod:`wagtail_webinars.providers.zoom.provider`) only says which
+endpoint to call; everything that is the same for every call lives here:
 
 * the access token, cached in Django's cache (shared by web and worker
   processes) until shortly before it expires, with a cache-add lock so that a
@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from wagtail_webinars import __version__
 from wagtail_webinars.conf import ZOOM_CREDENTIAL_SETTINGS, get_setting
 
-from .errors import ProviderAPIError, ProviderAuthError, ProviderConfigurationError
+from ..errors import ProviderAPIError, ProviderAuthError, ProviderConfigurationError
 
 logger = logging.getLogger(__name__)
 
@@ -294,12 +294,6 @@ class ZoomClient:
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)
-
-    def post(self, path: str, json: Any = None, params: dict[str, Any] | None = None) -> Any:
-        return self.request("POST", path, json=json, params=params)
-
-    def put(self, path: str, json: Any = None, params: dict[str, Any] | None = None) -> Any:
-        return self.request("PUT", path, json=json, params=params)
 
     def paginate(
         self, path: str, items_key: str, params: dict[str, Any] | None = None

@@ -27,8 +27,8 @@ from wagtail_webinars.providers.errors import (
     ProviderAuthError,
     ProviderConfigurationError,
 )
-from wagtail_webinars.providers.zoom import ZoomMeetingProvider
-from wagtail_webinars.providers.zoom_client import ZoomClient, parse_retry_after
+from wagtail_webinars.providers.zoom.client import ZoomClient, parse_retry_after
+from wagtail_webinars.providers.zoom.provider import ZoomMeetingProvider
 
 
 def meeting_provider(**kwargs) -> ZoomMeetingProvider:
@@ -235,7 +235,7 @@ def test_429_says_when_it_is_a_daily_limit(zoom):
         headers={"X-RateLimit-Type": "Daily-limit"},
     )
     with pytest.raises(ProviderAPIError) as caught:
-        ZoomClient().post(f"/meetings/{MEETING_ID}/batch_registrants", json={})
+        ZoomClient().request("POST", f"/meetings/{MEETING_ID}/batch_registrants", json={})
     assert caught.value.rate_limit_type == "Daily-limit"
     assert caught.value.retry_after > 0  # until midnight UTC
 

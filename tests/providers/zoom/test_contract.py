@@ -26,7 +26,7 @@ from tests.providers.zoom_spec import (
     validate,
 )
 from wagtail_webinars.models import Registration
-from wagtail_webinars.providers.zoom import ZoomMeetingProvider, ZoomWebinarProvider
+from wagtail_webinars.providers.zoom.provider import ZoomMeetingProvider, ZoomWebinarProvider
 
 pytestmark = pytest.mark.skipif(not spec_path().exists(), reason=spec_missing_reason())
 

@@ -1,7 +1,7 @@
 """Managed Zoom meetings and webinars (Server-to-Server OAuth).
 
 The API operations live here; the HTTP plumbing (token, session, retries,
-paging) is in :mod:`wagtail_webinars.providers.zoom_client`. What we do with
+paging) is in :mod:`.client`, the sentences for Zoom's errors in :mod:`.messages`. What we do with
 Zoom: read the meeting or webinar, add registrants, cancel and re-approve
 them, read the participant report. What we never do: create, change or delete
 meetings, webinars or users.
@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .base import (
+from ..base import (
     AUTO,
     BATCH_EVENT,
     BATCH_RETRY,
@@ -31,17 +30,21 @@ from .base import (
     Provider,
     RegistrantRecord,
 )
-from .errors import (
-    ProviderAPIError,
-    ProviderAuthError,
-    ProviderConfigurationError,
-    RegistrantTaken,
+from ..errors import ProviderAPIError, ProviderAuthError, ProviderConfigurationError
+from . import meetings, messages
+from .client import ZoomClient, get_client
+from .messages import (
+    CREDENTIAL_CODES,
+    attendee_limit_reached,
+    code_of,
+    is_daily_limit,
+    nothing_left_to_cancel,
+    registrant_not_found,
+    zoom_message,
 )
 
 if TYPE_CHECKING:
     from wagtail_webinars.models import Registration
-
-    from .zoom_client import ZoomClient
 
 logger = logging.getLogger(__name__)
 
@@ -57,24 +60,6 @@ EMAIL_MAX = 128
 #: Zoom's registrant list has no "cancelled" status: a cancelled registrant is
 #: listed as "denied". Ours says "cancelled", the word staff use.
 ZOOM_STATUS_TO_OURS = {"approved": "approved", "pending": "pending", "denied": "cancelled"}
-
-#: Meeting and webinar types with a fixed start time (the others have none to compare).
-FIXED_TIME_TYPES = {2, 5, 8, 9}
-#: Start times closer than this count as the same (Zoom rounds to the minute).
-START_TOLERANCE = timedelta(minutes=1)
-
-CREDENTIAL_CODES = {4702, 4704, 4705, 4706}
-
-
-def parse_zoom_time(value: str | None) -> datetime | None:
-    """Zoom's times are UTC ISO-8601 (``2022-03-25T07:29:29Z``)."""
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 class ZoomProvider(Provider):
@@ -114,8 +99,6 @@ class ZoomProvider(Provider):
     @property
     def client(self) -> ZoomClient:
         if self._client is None:
-            from .zoom_client import get_client
-
             self._client = get_client()
         return self._client
 
@@ -206,94 +189,21 @@ class ZoomProvider(Provider):
             and err.code == 3000
             # The same code says "Registrant … was not found" on the meeting path:
             # that answer is about the registrant, not about which path is right.
-            and not _registrant_not_found(err)
+            and not registrant_not_found(err)
         )
 
     # -- metadata ----------------------------------------------------------------------
     def fetch_metadata(self) -> Metadata:
         data = self._call("GET") or {}
-        settings = data.get("settings") or {}
-        approval_type = settings.get("approval_type", 2)
-        start = parse_zoom_time(data.get("start_time"))
-        occurrences = [
-            o.get("start_time") for o in data.get("occurrences") or [] if o.get("start_time")
-        ]
-        config = {
-            "resource": self.resource_path,
-            "id": str(data.get("id") or self.meeting_id),
-            "type": data.get("type"),
-            "topic": data.get("topic") or "",
-            "start_time": data.get("start_time") or "",
-            "timezone": data.get("timezone") or "",
-            "duration": data.get("duration"),
-            "approval_type": approval_type,
-            "registration_type": settings.get("registration_type"),
-            "registrants_confirmation_email": settings.get("registrants_confirmation_email"),
-            "occurrences": occurrences,
-        }
-        return Metadata(
-            join_url=data.get("join_url") or "",
-            password=data.get("password") or "",
-            topic=data.get("topic") or "",
-            start_time=start,
-            time_zone=data.get("timezone") or "",
-            duration_minutes=data.get("duration"),
-            registration_required=approval_type in (0, 1),
-            config=config,
-        )
+        return meetings.metadata_from(data, resource=self.resource_path, meeting_id=self.meeting_id)
 
     def metadata_warnings(self, metadata: Metadata) -> list[str]:
-        warnings = []
-        what = self._what()
-        if not metadata.registration_required:
-            warnings.append(
-                gettext(
-                    "Registration is not required for this %(what)s in Zoom, so registrants "
-                    "cannot be added to it. In Zoom, set Registration to Required, then "
-                    "publish again."
-                )
-                % {"what": what}
-            )
-        elif metadata.config.get("approval_type") == 1 and self.resource_path == "webinars":
-            warnings.append(
-                gettext(
-                    "This webinar approves registrants manually in Zoom: people we add wait "
-                    "for approval there. Set approval to Automatic in Zoom."
-                )
-            )
-        if metadata.config.get("registrants_confirmation_email"):
-            warnings.append(
-                gettext(
-                    "Zoom also sends its own confirmation emails for this %(what)s. Turn them "
-                    "off in Zoom so registrants are not mailed twice."
-                )
-                % {"what": what}
-            )
-        start_warning = self._start_warning(metadata)
-        if start_warning:
-            warnings.append(start_warning)
-        return warnings
-
-    def _start_warning(self, metadata: Metadata) -> str | None:
-        """Zoom's start differs from the page's (reminders and calendars follow the page)."""
-        from wagtail_webinars.templatetags.webinars import campus_datetime
-
-        page_start = getattr(self.event, "start", None)
-        if metadata.start_time is None or page_start is None:
-            return None
-        if metadata.config.get("type") not in FIXED_TIME_TYPES:
-            return None
-        # A recurring meeting matches when any of its occurrences does.
-        candidates = [metadata.start_time]
-        candidates += [
-            t for t in (parse_zoom_time(s) for s in metadata.config.get("occurrences") or []) if t
-        ]
-        if any(abs(c - page_start) < START_TOLERANCE for c in candidates):
-            return None
-        return gettext(
-            "Zoom says this starts %(zoom)s, but this page says %(page)s. Change one so they "
-            "match: reminders and calendars follow the page."
-        ) % {"zoom": campus_datetime(metadata.start_time), "page": campus_datetime(page_start)}
+        return meetings.warnings_for(
+            metadata,
+            what=self._what(),
+            is_webinar=self.resource_path == "webinars",
+            page_start=getattr(self.event, "start", None),
+        )
 
     def _what(self) -> str:
         return gettext("webinar") if self.resource_path == "webinars" else gettext("meeting")
@@ -379,7 +289,7 @@ class ZoomProvider(Provider):
         try:
             self._set_status(registration, "cancel")
         except ProviderAPIError as err:
-            if not _nothing_left_to_cancel(err):
+            if not nothing_left_to_cancel(err):
                 raise
             # The meeting is gone or over, or Zoom no longer has the registrant: the
             # cancellation has nothing left to do, which is what was asked.
@@ -448,8 +358,8 @@ class ZoomProvider(Provider):
             yield Participant(
                 name=item.get("name") or "",
                 email=(item.get("user_email") or "").strip().lower(),
-                join_time=parse_zoom_time(item.get("join_time")),
-                leave_time=parse_zoom_time(item.get("leave_time")),
+                join_time=meetings.parse_zoom_time(item.get("join_time")),
+                leave_time=meetings.parse_zoom_time(item.get("leave_time")),
                 duration_seconds=duration,
                 registrant_id=item.get("registrant_id") or "",
             )
@@ -457,109 +367,7 @@ class ZoomProvider(Provider):
     # -- words for staff ---------------------------------------------------------------
     def describe_error(self, error: Exception) -> str:
         """Zoom's error codes as sentences staff can act on (Zoom's own words appended)."""
-        what = self._what()
-        if isinstance(error, RegistrantTaken):
-            return _already_registered_message("").strip()
-        if isinstance(error, ProviderConfigurationError):
-            return gettext(
-                "Zoom is not set up on this site: %(detail)s Ask the site administrator."
-            ) % {"detail": str(error)}
-        if not isinstance(error, ProviderAPIError):
-            return str(error)
-        code = _int_or_none(error.code)
-        status = error.status
-        detail = _zoom_detail(error)
-        message = (error.message or "").lower()
-        if code == 4700:
-            return gettext(
-                "The Zoom app is missing a permission (scope) it needs. Add the scopes listed "
-                "in the Zoom setup guide to the Server-to-Server OAuth app. %(detail)s"
-            ) % {"detail": detail}
-        if isinstance(error, ProviderAuthError) or code in CREDENTIAL_CODES:
-            return gettext(
-                "Zoom rejected this site's credentials. Check ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID "
-                "and ZOOM_CLIENT_SECRET and that the Zoom app is activated, then use Retry. "
-                "%(detail)s"
-            ) % {"detail": detail}
-        if error.transient:
-            if status == 429:
-                return gettext("Zoom asked us to slow down (rate limit). %(detail)s") % {
-                    "detail": detail
-                }
-            if status is None:
-                return gettext("Zoom could not be reached: %(problem)s.") % {
-                    "problem": error.message
-                }
-            return gettext("Zoom had a temporary problem. %(detail)s") % {"detail": detail}
-        if code == 3027:
-            return gettext(
-                "The host of this Zoom %(what)s cannot also register as an attendee. Register "
-                "with a different email address, or cancel this registration. %(detail)s"
-            ) % {"what": what, "detail": detail}
-        if "already" in message and "regist" in message:
-            return _already_registered_message(detail)
-        if code == 3000 and _attendee_limit_reached(error):
-            return gettext(
-                "Zoom will not take more registrants: the Zoom account has reached its limit "
-                "on the number of attendees that can be added. Contact Zoom Support, then "
-                "use Retry. %(detail)s"
-            ) % {"detail": detail}
-        if code == 3000 and "paid" in message:
-            return gettext(
-                "This Zoom %(what)s charges for registration, and Zoom does not let other "
-                "sites register people for paid events. Turn paid registration off in Zoom, "
-                "or take registrations in Zoom. %(detail)s"
-            ) % {"what": what, "detail": detail}
-        if code == 3000 and _registrant_not_found(error):
-            return gettext("Zoom no longer has this registrant for this %(what)s. %(detail)s") % {
-                "what": what,
-                "detail": detail,
-            }
-        if (status == 404 and code == 404) or (code == 3000 and _registration_off(error)):
-            return gettext(
-                "Registration is not turned on for this Zoom %(what)s. In Zoom, set "
-                "Registration to Required, then use Retry. %(detail)s"
-            ) % {"what": what, "detail": detail}
-        if code == 3000 and "cannot access" in message:
-            return gettext(
-                "Zoom could not open the %(what)s with ID %(id)s (is it a meeting ID on a "
-                "webinar, or the other way round, or from another Zoom account?). Check the "
-                "ID on the event page. %(detail)s"
-            ) % {"what": what, "id": self.external_id, "detail": detail}
-        if code == 3001 or (status == 404 and code in (None, 300)):
-            return gettext(
-                "Zoom has no %(what)s with ID %(id)s (it may have been deleted or may have "
-                "ended). Check the ID on the event page. %(detail)s"
-            ) % {"what": what, "id": self.external_id, "detail": detail}
-        if code in (3043, 3035):
-            return gettext("This Zoom %(what)s is full. %(detail)s") % {
-                "what": what,
-                "detail": detail,
-            }
-        if code == 3038:
-            return gettext(
-                "This Zoom %(what)s is over, so Zoom takes no more registrants. %(detail)s"
-            ) % {"what": what, "detail": detail}
-        if code in (3034, 3051):
-            return gettext("This Zoom %(what)s only accepts work email addresses. %(detail)s") % {
-                "what": what,
-                "detail": detail,
-            }
-        if code == 1001:
-            return gettext(
-                "This Zoom %(what)s only admits people with a Zoom account, and this email "
-                "address has none. %(detail)s"
-            ) % {"what": what, "detail": detail}
-        if code == 300 and status == 400:
-            return gettext("Zoom did not accept this person's details. %(detail)s") % {
-                "detail": detail
-            }
-        if code == 200:
-            return gettext(
-                "The Zoom host's plan does not allow registration (a licensed host, and for "
-                "webinars the webinar add-on, is needed). %(detail)s"
-            ) % {"detail": detail}
-        return gettext("Zoom refused the request. %(detail)s") % {"detail": detail}
+        return messages.describe(error, what=self._what(), meeting_id=self.external_id)
 
     def batch_error_scope(self, error: Exception) -> str:
         """What a failed batch add means for the registrations in it (one of
@@ -576,13 +384,13 @@ class ZoomProvider(Provider):
         """
         if not isinstance(error, ProviderAPIError) or isinstance(error, ProviderAuthError):
             return BATCH_EVENT
-        code = _int_or_none(error.code)
+        code = code_of(error)
         status = error.status
-        if status == 429 and _is_daily_limit(error):
+        if status == 429 and is_daily_limit(error):
             return BATCH_ROWS
         if error.transient:
             return BATCH_RETRY
-        if status == 400 and (code == 303 or (code == 300 and "scheduled" in _zoom_message(error))):
+        if status == 400 and (code == 303 or (code == 300 and "scheduled" in zoom_message(error))):
             # "This API can only be used for scheduled meeting(meeting type: 2)" (303),
             # "… for scheduled webinars (type 5)" (300 on webinars).
             return BATCH_UNSUPPORTED
@@ -590,81 +398,13 @@ class ZoomProvider(Provider):
             code in CREDENTIAL_CODES
             or code in (4700, 3001, 200, 3038, 3161, 3003, 1010)
             or (status == 404 and code in (None, 300, 404))
-            or (code == 3000 and not _attendee_limit_reached(error))
+            or (code == 3000 and not attendee_limit_reached(error))
         ):
             # 3000 on a batch: registration off, paid registration, a webinar ID
             # Zoom cannot open; all about the event. The attendee limit is not: the
             # ones that still fit get in one by one.
             return BATCH_EVENT
         return BATCH_ROWS
-
-
-def _zoom_message(error: ProviderAPIError) -> str:
-    return (error.message or "").lower()
-
-
-def _registration_off(error: ProviderAPIError) -> bool:
-    # "This webinar does not have registration as required", "Registration not
-    # enabled for this webinar", "Registration has not been enabled …".
-    message = _zoom_message(error)
-    return "registration" in message and ("required" in message or "enabled" in message)
-
-
-def _attendee_limit_reached(error: ProviderAPIError) -> bool:
-    # "You have reached the limit for the number of attendees you can add."
-    message = _zoom_message(error)
-    return "limit" in message and "attendee" in message
-
-
-def _registrant_not_found(error: ProviderAPIError) -> bool:
-    # "Registrant {id} was not found." (status and delete calls)
-    message = _zoom_message(error)
-    return "registrant" in message and "not found" in message
-
-
-def _is_daily_limit(error: ProviderAPIError) -> bool:
-    kind = str(getattr(error, "rate_limit_type", "") or "").lower()
-    return kind == "daily-limit" or "daily" in _zoom_message(error)
-
-
-def _nothing_left_to_cancel(error: ProviderAPIError) -> bool:
-    """A cancel answered with "meeting gone", "meeting over" or "no such registrant"."""
-    code = _int_or_none(error.code)
-    if error.transient or isinstance(error, ProviderAuthError):
-        return False
-    return (
-        code in (3001, 3038)
-        or (error.status == 404 and code in (None, 300))
-        or (code == 3000 and _registrant_not_found(error))
-    )
-
-
-def _already_registered_message(detail: str) -> str:
-    return gettext(
-        "Zoom already has this email address as a registrant from another registration "
-        "(Zoom allows one registrant per email address). Cancel the other registration or "
-        "use a different address. %(detail)s"
-    ) % {"detail": detail}
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _zoom_detail(error: ProviderAPIError) -> str:
-    bits = []
-    if error.status is not None:
-        bits.append(f"HTTP {error.status}")
-    if error.code is not None:
-        bits.append(f"code {error.code}")
-    suffix = f" ({', '.join(bits)})" if bits else ""
-    return gettext("Zoom said: “%(message)s”%(suffix)s.") % {
-        "message": (error.message or "").rstrip("."),
-        "suffix": suffix,
-    }
 
 
 class ZoomMeetingProvider(ZoomProvider):

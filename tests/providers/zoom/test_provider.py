@@ -13,17 +13,16 @@ from tests.providers.zoom_fixtures import (
     listed_registrant,
     participant_payload,
 )
-from wagtail_webinars import sync
 from wagtail_webinars.models import Registration
 from wagtail_webinars.providers import get_provider_class
-from wagtail_webinars.providers.base import Metadata
+from wagtail_webinars.providers.base import BATCH_RETRY, BATCH_ROWS, BATCH_UNSUPPORTED, Metadata
 from wagtail_webinars.providers.errors import (
     ProviderAPIError,
     ProviderAuthError,
     ProviderConfigurationError,
 )
-from wagtail_webinars.providers.zoom import ZoomMeetingProvider, ZoomWebinarProvider
-from wagtail_webinars.providers.zoom_client import ZoomAPIError
+from wagtail_webinars.providers.zoom.client import ZoomAPIError
+from wagtail_webinars.providers.zoom.provider import ZoomMeetingProvider, ZoomWebinarProvider
 
 
 def meeting(**kwargs):
@@ -366,10 +365,10 @@ def test_join_info_ignores_a_personal_link_into_another_meeting():
 @pytest.mark.parametrize(
     "error,scope",
     [
-        (ProviderAPIError("Bad gateway", status=502, transient=True), sync.BATCH_RETRY),
+        (ProviderAPIError("Bad gateway", status=502, transient=True), BATCH_RETRY),
         (
             ProviderAPIError("Rate limit", status=429, code=429, transient=True),
-            sync.BATCH_RETRY,
+            BATCH_RETRY,
         ),
         (
             ZoomAPIError(
@@ -379,19 +378,19 @@ def test_join_info_ignores_a_personal_link_into_another_meeting():
                 transient=True,
                 rate_limit_type="Daily-limit",
             ),
-            sync.BATCH_ROWS,
+            BATCH_ROWS,
         ),
-        (ProviderAPIError("Host cannot register.", status=400, code=3027), sync.BATCH_ROWS),
-        (ProviderAPIError("Validation Failed.", status=400, code=300), sync.BATCH_ROWS),
-        (ProviderAPIError("Work email.", status=400, code=3034), sync.BATCH_ROWS),
-        (ProviderAPIError("Meeting is full.", status=404, code=3043), sync.BATCH_ROWS),
+        (ProviderAPIError("Host cannot register.", status=400, code=3027), BATCH_ROWS),
+        (ProviderAPIError("Validation Failed.", status=400, code=300), BATCH_ROWS),
+        (ProviderAPIError("Work email.", status=400, code=3034), BATCH_ROWS),
+        (ProviderAPIError("Meeting is full.", status=404, code=3043), BATCH_ROWS),
         (
             ProviderAPIError(
                 "You have reached the limit for the number of attendees you can add.",
                 status=400,
                 code=3000,
             ),
-            sync.BATCH_ROWS,
+            BATCH_ROWS,
         ),
         (
             ProviderAPIError(
@@ -399,13 +398,13 @@ def test_join_info_ignores_a_personal_link_into_another_meeting():
                 status=400,
                 code=303,
             ),
-            sync.BATCH_UNSUPPORTED,
+            BATCH_UNSUPPORTED,
         ),
         (
             ProviderAPIError(
                 "This API can only be used for scheduled webinars (type 5).", status=400, code=300
             ),
-            sync.BATCH_UNSUPPORTED,
+            BATCH_UNSUPPORTED,
         ),
         (ProviderAPIError("Registration has not been enabled", status=404, code=404), "event"),
         (ProviderAPIError("Meeting does not exist.", status=404, code=3001), "event"),
@@ -431,100 +430,3 @@ def test_join_info_prefers_the_personal_link():
     assert provider.join_info(personal).url == "https://z/w/1?tk=me"
     assert provider.join_info(Registration()).url == "https://z/j/1"
     assert provider.join_info(personal).password == "p"
-
-
-@pytest.mark.parametrize(
-    "provider,error,phrase",
-    [
-        (meeting, ProviderAPIError("Host cannot register", status=400, code=3027), "host"),
-        (
-            meeting,
-            ProviderAPIError("Registration has not been enabled", status=404, code=404),
-            "Registration is not turned on for this Zoom meeting",
-        ),
-        (
-            webinar,
-            ProviderAPIError("No registration required", status=400, code=3000),
-            "Registration is not turned on for this Zoom webinar",
-        ),
-        (
-            meeting,
-            ProviderAPIError("Meeting does not exist: 1.", status=404, code=3001),
-            f"Zoom has no meeting with ID {MEETING_ID}",
-        ),
-        (
-            meeting,
-            ProviderAuthError(
-                "Invalid client_id or client_secret", status=401, code="invalid_client"
-            ),
-            "rejected this site's credentials",
-        ),
-        (
-            meeting,
-            ProviderAPIError("Invalid client_id or client_secret", status=400, code=4702),
-            "rejected this site's credentials",
-        ),
-        (
-            meeting,
-            ProviderAPIError(
-                "Invalid access token, does not contain scopes: [meeting:write:admin]",
-                status=401,
-                code=4700,
-            ),
-            "missing a permission (scope)",
-        ),
-        (
-            meeting,
-            ProviderAPIError("The registrant is already registered", status=400, code=3000),
-            "already has this email address",
-        ),
-        (
-            webinar,
-            ProviderAPIError(
-                "This webinar does not have registration as required: 91234567890.",
-                status=400,
-                code=3000,
-            ),
-            "Registration is not turned on for this Zoom webinar",
-        ),
-        (
-            webinar,
-            ProviderAPIError(
-                "You have reached the limit for the number of attendees you can add. Contact "
-                "Zoom Support for more information.",
-                status=400,
-                code=3000,
-            ),
-            "limit on the number of attendees",
-        ),
-        (
-            webinar,
-            ProviderAPIError(
-                "The Zoom REST API does not support paid registration.", status=400, code=3000
-            ),
-            "charges for registration",
-        ),
-        (
-            webinar,
-            ProviderAPIError("Registrant abc was not found.", status=400, code=3000),
-            "no longer has this registrant",
-        ),
-        (
-            meeting,
-            ProviderAPIError("Cannot access meeting info.", status=400, code=3000),
-            "could not open the meeting with ID",
-        ),
-        (meeting, sync.RegistrantTaken("reg1"), "already has this email address"),
-        (meeting, ProviderAPIError("full", status=400, code=3043), "is full"),
-        (meeting, ProviderAPIError("over", status=400, code=3038), "is over"),
-        (meeting, ProviderConfigurationError("set ZOOM_CLIENT_ID."), "ZOOM_CLIENT_ID"),
-        (
-            meeting,
-            ProviderAPIError("Zoom did not answer in time", transient=True),
-            "could not be reached",
-        ),
-    ],
-)
-def test_describe_error(provider, error, phrase):
-    text = provider().describe_error(error)
-    assert phrase in text

@@ -1,0 +1,9 @@
+"""Managed Zoom meetings and webinars.
+
+* :mod:`.client`: the HTTP plumbing (Server-to-Server OAuth, one session, errors, paging);
+* :mod:`.provider`: what the product asks of Zoom, with Zoom's quirks;
+* :mod:`.meetings`: a meeting or webinar as Zoom describes it, and what to fix in Zoom;
+* :mod:`.messages`: Zoom's error codes as sentences staff can act on.
+
+Nothing here imports the sync or the registration service: they use the provider.
+"""

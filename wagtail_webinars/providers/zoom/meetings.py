@@ -1,0 +1,119 @@
+"""A Zoom meeting or webinar as Zoom describes it: what we keep, and what the editor should fix.
+
+Read on publish and by "Refresh from Zoom" (``GET /meetings/{id}`` or
+``/webinars/{id}``). The plugin only reads meetings; anything to change is said to
+the editor, who changes it in Zoom.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.utils.translation import gettext
+
+from wagtail_webinars.templatetags.webinars import campus_datetime
+
+from ..base import Metadata
+
+#: Meeting and webinar types with a fixed start time (the others have none to compare).
+FIXED_TIME_TYPES = {2, 5, 8, 9}
+#: Start times closer than this count as the same (Zoom rounds to the minute).
+START_TOLERANCE = timedelta(minutes=1)
+
+
+def parse_zoom_time(value: str | None) -> datetime | None:
+    """Zoom's times are UTC ISO-8601 (``2022-03-25T07:29:29Z``)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def metadata_from(data: dict[str, Any], *, resource: str, meeting_id: str) -> Metadata:
+    """Zoom's answer about a meeting (or webinar) on the ``resource`` path, as we keep it."""
+    settings = data.get("settings") or {}
+    approval_type = settings.get("approval_type", 2)
+    occurrences = [
+        o.get("start_time") for o in data.get("occurrences") or [] if o.get("start_time")
+    ]
+    config = {
+        "resource": resource,
+        "id": str(data.get("id") or meeting_id),
+        "type": data.get("type"),
+        "topic": data.get("topic") or "",
+        "start_time": data.get("start_time") or "",
+        "timezone": data.get("timezone") or "",
+        "duration": data.get("duration"),
+        "approval_type": approval_type,
+        "registration_type": settings.get("registration_type"),
+        "registrants_confirmation_email": settings.get("registrants_confirmation_email"),
+        "occurrences": occurrences,
+    }
+    return Metadata(
+        join_url=data.get("join_url") or "",
+        password=data.get("password") or "",
+        topic=data.get("topic") or "",
+        start_time=parse_zoom_time(data.get("start_time")),
+        time_zone=data.get("timezone") or "",
+        duration_minutes=data.get("duration"),
+        registration_required=approval_type in (0, 1),
+        config=config,
+    )
+
+
+def warnings_for(
+    metadata: Metadata, *, what: str, is_webinar: bool, page_start: datetime | None
+) -> list[str]:
+    """What the editor should fix in Zoom (``what``: "meeting" or "webinar")."""
+    warnings = []
+    if not metadata.registration_required:
+        warnings.append(
+            gettext(
+                "Registration is not required for this %(what)s in Zoom, so registrants "
+                "cannot be added to it. In Zoom, set Registration to Required, then "
+                "publish again."
+            )
+            % {"what": what}
+        )
+    elif metadata.config.get("approval_type") == 1 and is_webinar:
+        warnings.append(
+            gettext(
+                "This webinar approves registrants manually in Zoom: people we add wait "
+                "for approval there. Set approval to Automatic in Zoom."
+            )
+        )
+    if metadata.config.get("registrants_confirmation_email"):
+        warnings.append(
+            gettext(
+                "Zoom also sends its own confirmation emails for this %(what)s. Turn them "
+                "off in Zoom so registrants are not mailed twice."
+            )
+            % {"what": what}
+        )
+    start_warning = _start_warning(metadata, page_start)
+    if start_warning:
+        warnings.append(start_warning)
+    return warnings
+
+
+def _start_warning(metadata: Metadata, page_start: datetime | None) -> str | None:
+    """Zoom's start differs from the page's (reminders and calendars follow the page)."""
+    if metadata.start_time is None or page_start is None:
+        return None
+    if metadata.config.get("type") not in FIXED_TIME_TYPES:
+        return None
+    # A recurring meeting matches when any of its occurrences does.
+    candidates = [metadata.start_time]
+    candidates += [
+        t for t in (parse_zoom_time(s) for s in metadata.config.get("occurrences") or []) if t
+    ]
+    if any(abs(c - page_start) < START_TOLERANCE for c in candidates):
+        return None
+    return gettext(
+        "Zoom says this starts %(zoom)s, but this page says %(page)s. Change one so they "
+        "match: reminders and calendars follow the page."
+    ) % {"zoom": campus_datetime(metadata.start_time), "page": campus_datetime(page_start)}
