@@ -367,7 +367,16 @@ class TestPermissions:
         assert reverse(INDEX_URL) not in html
 
     def test_view_only_user_can_look_but_not_act(self, client, django_user_model, reg):
-        client.force_login(self.make_user(django_user_model, "view_registration"))
+        from wagtail.models import GroupPagePermission
+
+        user = self.make_user(django_user_model, "view_registration")
+        # The registration permission counts on the events whose page they may edit.
+        GroupPagePermission.objects.create(
+            group=user.groups.get(),
+            page=reg.page,
+            permission=Permission.objects.get(codename="change_page"),
+        )
+        client.force_login(user)
         assert client.get(reverse(INDEX_URL)).status_code == 200
         html = client.get(inspect_url(reg)).content.decode()
         assert "secret.person@example.org" in html

@@ -253,7 +253,15 @@ def test_resend_all_needs_change_permission(limited_client, event):
 def test_resend_all_allowed_with_change_permission(
     limited_client, event, django_capture_on_commit_callbacks
 ):
+    from wagtail.models import GroupPagePermission
+
     client = limited_client("view_registration", "change_registration")
+    # The registration permission counts on the events whose page they may edit.
+    GroupPagePermission.objects.create(
+        group=Group.objects.get(name="Event editors"),
+        page=event,
+        permission=Permission.objects.get(codename="change_page"),
+    )
     RegistrationFactory(page=event)
     assert client.get(resend_all_url(event)).status_code == 200
     with django_capture_on_commit_callbacks(execute=True):

@@ -18,14 +18,14 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import reminders
 from .models import Registration, event_page_models
+from .permissions import CHANGE, registration_policy
 
-#: Staff who may change registrations may resend reminders.
-RESEND_PERMISSION = "wagtail_webinars.change_registration"
 RESEND_URL_NAME = "wagtail_webinars_resend_reminders"
 
 
-def user_can_resend(user) -> bool:
-    return user.has_perm(RESEND_PERMISSION)
+def user_can_resend(user, event) -> bool:
+    """Those who may change an event's registrations may resend its reminders."""
+    return registration_policy.user_can_for_event(user, CHANGE, event)
 
 
 def _event_or_404(page_id: int):
@@ -46,9 +46,11 @@ class ResendRemindersView(WagtailAdminTemplateMixin, View):
     header_icon = "mail"
 
     def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not user_can_resend(request.user):
+        if not registration_policy.user_has_permission(request.user, CHANGE):
             raise PermissionDenied
         self.event = _event_or_404(kwargs["page_id"])
+        if not user_can_resend(request.user, self.event):
+            raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 
     def get_page_subtitle(self) -> str:

@@ -27,17 +27,22 @@ from django.views.generic import TemplateView
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column, StatusTagColumn
-from wagtail.admin.views.generic import CreateView, EditView, IndexView, InspectView
+from wagtail.admin.views.generic import (
+    CreateView,
+    DeleteView,
+    EditView,
+    IndexView,
+    InspectView,
+)
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.contrib.forms.views import DeleteSubmissionsView
 from wagtail.models import Page
 
 from . import registration as service
 from . import validators
 from .models import Registration, event_page_models
+from .permissions import ADD, CHANGE, DELETE, VIEW, registration_policy
 from .templatetags.webinars import campus_datetime
-
-VIEW_REGISTRATION = "wagtail_webinars.view_registration"
-CHANGE_REGISTRATION = "wagtail_webinars.change_registration"
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,7 @@ class RegistrationAction:
     run: Callable[[Registration], str]
     #: Whether to offer the button for this registration.
     available: Callable[[Registration], bool]
-    permission: str = "change"
+    permission: str = CHANGE
 
 
 def _cancel(registration: Registration) -> str:
@@ -113,7 +118,11 @@ def event_pages():
 class RegistrationFilterSet(WagtailFilterSet):
     page = django_filters.ModelChoiceFilter(
         label=gettext_lazy("Event"),
-        queryset=lambda request: event_pages().only("id", "title"),
+        queryset=lambda request: (
+            registration_policy.event_pages_for_user(request.user, VIEW)
+            .order_by("-first_published_at", "-pk")
+            .only("id", "title")
+        ),
     )
     status = django_filters.ChoiceFilter(
         label=gettext_lazy("Status"), choices=Registration.Status.choices
@@ -130,7 +139,25 @@ class RegistrationFilterSet(WagtailFilterSet):
 class RegistrationIndexView(IndexView):
     def get_base_queryset(self):
         # One query for the page, whatever the number of rows (no per-row lookups).
-        return super().get_base_queryset().select_related("page").order_by("-registered_at")
+        return (
+            registration_policy.instances_user_has_permission_for(self.request.user, VIEW)
+            .select_related("page")
+            .order_by("-registered_at")
+        )
+
+
+class EventScopedObjectMixin:
+    """One registration's view: only for those the policy lets act on its event."""
+
+    object_action = VIEW
+
+    def get_object(self, queryset=None):
+        registration = super().get_object(queryset)
+        if not registration_policy.user_can_for_event(
+            self.request.user, self.object_action, registration.page
+        ):
+            raise PermissionDenied
+        return registration
 
 
 class StaffRegistrationForm(WagtailAdminModelForm):
@@ -148,7 +175,14 @@ class StaffRegistrationForm(WagtailAdminModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["page"].queryset = event_pages()
+        user = getattr(self, "for_user", None)
+        self.fields["page"].queryset = (
+            registration_policy.event_pages_for_user(user, ADD).order_by(
+                "-first_published_at", "-pk"
+            )
+            if user is not None
+            else event_pages()
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -200,7 +234,9 @@ class StaffRenameForm(WagtailAdminModelForm):
         return cleaned
 
 
-class RegistrationEditView(EditView):
+class RegistrationEditView(EventScopedObjectMixin, EditView):
+    object_action = CHANGE
+
     def save_instance(self):
         return service.rename(
             self.object,
@@ -241,7 +277,11 @@ class RegistrationCreateView(CreateView):
         return _("Registered %(name)s.") % {"name": instance.full_name}
 
 
-class RegistrationInspectView(InspectView):
+class RegistrationDeleteView(EventScopedObjectMixin, DeleteView):
+    object_action = DELETE
+
+
+class RegistrationInspectView(EventScopedObjectMixin, InspectView):
     template_name = "wagtail_webinars/admin/registration_inspect.html"
     action_url_name = ""
 
@@ -257,7 +297,9 @@ class RegistrationInspectView(InspectView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         registration = self.object
-        can_change = self.permission_policy.user_has_permission(self.request.user, "change")
+        can_change = registration_policy.user_can_for_event(
+            self.request.user, CHANGE, registration.page
+        )
         context["actions"] = [
             (name, action.label)
             for name, action in REGISTRATION_ACTIONS.items()
@@ -277,9 +319,13 @@ class RegistrationActionView(View):
         entry = REGISTRATION_ACTIONS.get(action)
         if entry is None:
             raise Http404
-        if not self.permission_policy.user_has_permission(request.user, entry.permission):
+        if not registration_policy.user_has_permission(request.user, entry.permission):
             raise PermissionDenied
         registration = get_object_or_404(Registration.objects.select_related("page"), pk=pk)
+        if not registration_policy.user_can_for_event(
+            request.user, entry.permission, registration.page
+        ):
+            raise PermissionDenied
         if not entry.available(registration):
             messages.warning(request, _("That action does not apply to this registration now."))
         else:
@@ -321,7 +367,7 @@ def registrations_list_url(event_id: int, **filters: str) -> str:
 def _managed_event_for(page, user):
     """The specific event behind ``page`` when it is managed and ``user`` may edit it
     and see its registrations (the sync page counts and lists them)."""
-    if not user.has_perm(VIEW_REGISTRATION):
+    if not registration_policy.user_has_permission(user, VIEW):
         return None
     from . import metadata
     from .models import EventPageMixin
@@ -330,7 +376,9 @@ def _managed_event_for(page, user):
         if not issubclass(page.specific_class or type(page), EventPageMixin):
             return None
         page = page.specific
-    if not metadata.is_managed_event(page) or not page.permissions_for_user(user).can_edit():
+    if not metadata.is_managed_event(page) or not registration_policy.user_can_for_event(
+        user, VIEW, page
+    ):
         return None
     return page
 
@@ -391,16 +439,13 @@ class EventZoomView(WagtailAdminTemplateMixin, TemplateView):
         page = get_object_or_404(Page, pk=page_id)
         event = _managed_event_for(page, request.user)
         if event is None:
-            if not (
-                page.permissions_for_user(request.user).can_edit()
-                and request.user.has_perm(VIEW_REGISTRATION)
-            ):
+            if not registration_policy.user_can_for_event(request.user, VIEW, page):
                 raise PermissionDenied
             raise Http404
         self.event = event
         user = request.user
         # Retrying changes registrations; refreshing rewrites the live page.
-        self.can_retry = user.has_perm(CHANGE_REGISTRATION)
+        self.can_retry = registration_policy.user_can_for_event(user, CHANGE, event)
         self.can_refresh = event.permissions_for_user(user).can_publish()
         return super().dispatch(request, page_id)
 
@@ -465,3 +510,17 @@ class EventZoomView(WagtailAdminTemplateMixin, TemplateView):
         else:
             messages.error(request, _("Unknown action."))
         return redirect(EVENT_ZOOM_URL_NAME, self.event.pk)
+
+
+class EventSubmissionsDeleteView(DeleteSubmissionsView):
+    """Wagtail's "delete submissions" for a form page, with the registration policy
+    for event pages: editing the page is not enough to delete its registrations
+    (deleting also cancels the person in Zoom). Other form pages keep Wagtail's rule.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        page = get_object_or_404(Page, id=kwargs.get("page_id"))
+        is_event = issubclass(page.specific_class or type(page), tuple(event_page_models()))
+        if is_event and not registration_policy.user_can_for_event(request.user, DELETE, page):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)

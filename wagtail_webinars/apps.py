@@ -13,10 +13,13 @@ class WagtailWebinarsConfig(AppConfig):
 
         from . import (
             checks,  # noqa: F401  (registers the system checks)
+            permissions,
             registration_effects,
         )
         from .schedules import ensure_schedules
 
+        # Before any admin viewset would make Wagtail's fallback policy for it.
+        permissions.register()
         post_migrate.connect(ensure_schedules, sender=self)
         pre_delete.connect(
             registration_effects.cancel_at_provider_before_delete,

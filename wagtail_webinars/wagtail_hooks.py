@@ -13,6 +13,7 @@ from wagtail.admin.widgets import Button
 
 from . import admin_event_views, admin_views
 from .models import Registration, event_page_models
+from .permissions import VIEW, registration_policy
 
 
 class RegistrationViewSet(ModelViewSet):
@@ -29,6 +30,7 @@ class RegistrationViewSet(ModelViewSet):
     add_view_class = admin_views.RegistrationCreateView
     edit_view_class = admin_views.RegistrationEditView
     inspect_view_class = admin_views.RegistrationInspectView
+    delete_view_class = admin_views.RegistrationDeleteView
     filterset_class = admin_views.RegistrationFilterSet
     search_fields = ["email", "first_name", "last_name"]
     search_backend_name = None  # plain database lookups; personal data stays out of the index
@@ -108,6 +110,31 @@ def register_registration_viewset():
     return registration_viewset
 
 
+# -- Wagtail's form submissions: deleting an event's registrations needs the policy --------
+
+
+@hooks.register("register_admin_urls", order=-1)
+def register_submissions_delete_url():
+    # The same path as Wagtail's "wagtailforms:delete_submissions", listed before it
+    # (order=-1) so every link and POST to that URL reaches the policy-checked view.
+    return [
+        path(
+            "forms/submissions/<int:page_id>/delete/",
+            admin_views.EventSubmissionsDeleteView.as_view(),
+            name="wagtail_webinars_delete_submissions",
+        ),
+    ]
+
+
+@hooks.register("filter_form_submissions_for_user")
+def hide_events_whose_registrations_user_may_not_see(user, editable_forms):
+    # Wagtail's rule (may edit the page) is already applied; event pages also need
+    # the registration permission, so plain page editors do not see them under Forms.
+    if registration_policy.user_has_permission(user, VIEW):
+        return editable_forms
+    return editable_forms.not_type(*event_page_models())
+
+
 # -- event admin: resend the reminder to everyone --------------------------------------
 
 
@@ -125,7 +152,7 @@ def register_event_admin_urls():
 def _resend_all_buttons(page, user, next_url=None, priority=90):
     specific_class = page.specific_class or type(page)
     is_event = issubclass(specific_class, tuple(event_page_models()))
-    if not is_event or not admin_event_views.user_can_resend(user):
+    if not is_event or not admin_event_views.user_can_resend(user, page):
         return
     url = reverse(admin_event_views.RESEND_URL_NAME, args=[page.pk])
     if next_url:

@@ -100,8 +100,10 @@ class EventPageMixin:
 
     def serve_submissions_list_view(self, request, *args, **kwargs):
         # Wagtail shows a form page's submissions to anyone who may edit the page;
-        # registrations are personal data, so also require the registration permission.
-        if not request.user.has_perm("wagtail_webinars.view_registration"):
+        # registrations are personal data: the registration policy decides.
+        from ..permissions import VIEW, registration_policy
+
+        if not registration_policy.user_can_for_event(request.user, VIEW, self):
             raise PermissionDenied
         return super().serve_submissions_list_view(request, *args, **kwargs)
 
