@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
 from .errors import ProviderAPIError, UnsupportedOperation
 
 if TYPE_CHECKING:
     from wagtail_webinars.models import EventPage, Registration
 
-# The seed's field table: what each provider needs in XID / URL / Password / Config.
+# What each provider needs in the location block's fields (see each provider's ``field_rules``).
 REQUIRED = "required"
 BLANK = "blank"
 AUTO = "auto-populated"
@@ -36,6 +39,15 @@ BATCH_EVENT = "event"
 BATCH_UNSUPPORTED = "unsupported"
 #: it may be about one person in the batch (add these one by one).
 BATCH_ROWS = "rows"
+
+
+class ProviderStatus(models.TextChoices):
+    """What the provider has for one registrant (``Registration.provider_status``;
+    empty while it has none)."""
+
+    APPROVED = "approved", _("Approved")
+    PENDING = "pending", _("Waiting for approval")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 @dataclass(frozen=True)
@@ -62,7 +74,7 @@ class Metadata:
 
 @dataclass(frozen=True)
 class RegistrantRecord:
-    """One registrant as the provider knows them."""
+    """One registrant as the provider knows them (``status``: a :class:`ProviderStatus`)."""
 
     registrant_id: str
     email: str
@@ -92,7 +104,8 @@ class Provider:
     can_push_registrants: bool = False
     can_pull_participants: bool = False
     checkin_method: str = CHECKIN_EMAIL_CLICK
-    #: The seed's table, by block field name.
+    #: What the editor enters (REQUIRED), leaves out (BLANK) or gets filled in (AUTO), by
+    #: block field name.
     field_rules: Mapping[str, str] = {}
     #: How many registrants one batch call takes (1: the provider has no batches).
     batch_size: int = 1
@@ -123,6 +136,10 @@ class Provider:
     def find_registrant(self, email: str) -> RegistrantRecord | None:
         raise UnsupportedOperation(self, "find_registrant")
 
+    def registrants(self) -> Iterator[RegistrantRecord]:
+        """Every registrant of the meeting, whatever their status."""
+        raise UnsupportedOperation(self, "registrants")
+
     def cancel_registrant(self, registration: Registration) -> None:
         raise UnsupportedOperation(self, "cancel_registrant")
 
@@ -144,10 +161,22 @@ class Provider:
             return BATCH_RETRY
         return BATCH_EVENT
 
+    def might_have_landed(self, error: Exception) -> bool:
+        """Whether a failed add (or batch add) may still have reached the provider, so
+        the registrant must be looked up before adding them again.
+
+        The default: any transient failure may have (a timeout after the call arrived).
+        """
+        return isinstance(error, ProviderAPIError) and error.transient
+
     # -- words for staff ---------------------------------------------------------------
     def describe_error(self, error: Exception) -> str:
         """A sentence staff understand for a failed operation (never containing a secret)."""
         return str(error)
+
+    def log_detail(self, error: Exception) -> str:
+        """A short detail of a failed call for log lines: no personal data, no secret."""
+        return type(error).__name__
 
     def metadata_warnings(self, metadata: Metadata) -> list[str]:
         """What the editor should fix at the provider, judged from fetched metadata."""

@@ -365,6 +365,15 @@ class ZoomProvider(Provider):
             )
 
     # -- words for staff ---------------------------------------------------------------
+    def might_have_landed(self, error: Exception) -> bool:
+        # A 429 means Zoom turned the call away before doing anything.
+        return super().might_have_landed(error) and getattr(error, "status", None) != 429
+
+    def log_detail(self, error: Exception) -> str:
+        if not isinstance(error, ProviderAPIError):
+            return type(error).__name__
+        return f"HTTP {error.status}, code {error.code}"
+
     def describe_error(self, error: Exception) -> str:
         """Zoom's error codes as sentences staff can act on (Zoom's own words appended)."""
         return messages.describe(error, what=self._what(), meeting_id=self.external_id)

@@ -1,0 +1,77 @@
+"""What keeps a sync from writing a wrong answer: the per-registration lock (one run
+per registration at a time), and the checks made under the row lock before an
+answer is stored (is the event still on that meeting? does another registration
+already hold that registrant?)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from django.core.cache import cache
+
+from wagtail_webinars.models import Registration
+
+#: One sync run holds the registration's lock at most this long (a dead worker's
+#: lock expires; the sweeper then queues the row again).
+LOCK_SECONDS = 300
+
+
+def _lock_key(registration_id: int) -> str:
+    return f"wagtail_webinars:sync:{registration_id}"
+
+
+def lock(registration_id: int) -> str | None:
+    """Take the registration's lock; the token to release it, or ``None`` if taken."""
+    token = uuid.uuid4().hex
+    return token if cache.add(_lock_key(registration_id), token, LOCK_SECONDS) else None
+
+
+def unlock(registration_id: int, token: str) -> None:
+    key = _lock_key(registration_id)
+    if cache.get(key) == token:
+        cache.delete(key)
+
+
+def lock_rows(
+    rows: list[Registration], skipped: set[int]
+) -> tuple[list[Registration], dict[int, str]]:
+    """Take the per-registration lock of each row; rows someone else holds (a single
+    sync at work) are left to them and noted in ``skipped``."""
+    locked: list[Registration] = []
+    tokens: dict[int, str] = {}
+    for row in rows:
+        token = lock(row.pk)
+        if token is None:
+            skipped.add(row.pk)
+            continue
+        tokens[row.pk] = token
+        locked.append(row)
+    return locked, tokens
+
+
+def unlock_rows(tokens: dict[int, str]) -> None:
+    for pk, token in tokens.items():
+        unlock(pk, token)
+
+
+def live_meeting_id(event) -> str:
+    """The meeting ID the event's live page points at now (it may have been republished
+    while we were talking to the provider)."""
+    fresh = type(event).objects.filter(pk=event.pk).first()
+    provider = getattr(fresh, "provider", None)
+    return provider.external_id if provider is not None else ""
+
+
+def taken_elsewhere(registrant_ids: Iterable[str], ids: list[int]) -> set[str]:
+    """Of ``registrant_ids``, those a registration other than ``ids`` already holds.
+
+    The provider answers an add for an address it already has with that registrant. If
+    another of our registrations (another event on the same meeting) holds it, sharing
+    it would let one cancel the other.
+    """
+    return set(
+        Registration.objects.filter(provider_registrant_id__in=list(registrant_ids))
+        .exclude(pk__in=ids)
+        .values_list("provider_registrant_id", flat=True)
+    )
