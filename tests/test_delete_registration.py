@@ -41,7 +41,7 @@ def test_admin_delete_cancels_the_registrant_in_zoom(
     registration = synced(event)
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(
-            reverse("webinar_registrations:delete", args=(registration.pk,))
+            reverse("wagtail_webinars_registrations:delete", args=(registration.pk,))
         )
     assert response.status_code == 302
     assert not type(registration).objects.filter(pk=registration.pk).exists()

@@ -15,7 +15,7 @@ from tests.factories import RegistrationFactory
 from tests.page_forms import add_url, edit_url, event_page_data
 from tests.providers.zoom_fixtures import MEETING_ID, WEBINAR_ID, FakeZoom
 from wagtail_webinars import metadata, sync
-from wagtail_webinars.admin_views import EVENT_ZOOM_URL_NAME
+from wagtail_webinars.admin.events import ZOOM_URL_NAME as EVENT_ZOOM_URL_NAME
 from wagtail_webinars.models import EventPage, Registration
 
 Sync = Registration.SyncStatus
@@ -401,21 +401,32 @@ def test_zoom_page_is_only_for_managed_events(staff_client, make_event):
     assert staff_client.get(zoom_page(make_event(kind="vimeo"))).status_code == 404
 
 
-def test_header_button_shows_failed_count(staff_client, event):
+def test_header_button_costs_no_query_and_the_zoom_page_has_the_count(
+    staff_client, staff_user, event
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from wagtail import hooks
+
     RegistrationFactory.create_batch(3, page=event, sync_status=Sync.FAILED)
     body = staff_client.get(edit_url(event)).content.decode()
-    assert "Zoom sync: 3 failed" in body
     assert zoom_page(event) in body
+    with CaptureQueriesContext(connection) as queries:
+        for hook in hooks.get_hooks("register_page_header_buttons"):
+            list(hook(event, staff_user, view_name="edit"))
+    assert not [q for q in queries if "wagtail_webinars_registration" in q["sql"]]
+    zoom_body = staff_client.get(zoom_page(event)).content.decode()
+    assert "See the 3 registrations whose sync failed" in zoom_body
 
 
 def test_retry_sync_action_on_a_registration(
     zoom, staff_client, event, django_capture_on_commit_callbacks
 ):
     registration = RegistrationFactory(page=event, sync_status=Sync.FAILED, sync_error="Host…")
-    inspect = reverse("webinar_registrations:inspect", args=[registration.pk])
+    inspect = reverse("wagtail_webinars_registrations:inspect", args=[registration.pk])
     assert "Retry sync" in staff_client.get(inspect).content.decode()
     zoom.accepts_registrants()
-    url = reverse("webinar_registrations:action", args=[registration.pk, "retry_sync"])
+    url = reverse("wagtail_webinars_registrations:action", args=[registration.pk, "retry_sync"])
     with django_capture_on_commit_callbacks(execute=True):
         response = staff_client.post(url)
     assert response.status_code == 302
@@ -427,6 +438,6 @@ def test_retry_sync_action_on_a_registration(
 def test_failed_filter_lists_failed_registrations(staff_client, event):
     failed = RegistrationFactory(page=event, sync_status=Sync.FAILED)
     synced = RegistrationFactory(page=event, sync_status=Sync.SYNCED)
-    url = reverse("webinar_registrations:index") + f"?page={event.pk}&sync_status=failed"
+    url = reverse("wagtail_webinars_registrations:index") + f"?page={event.pk}&sync_status=failed"
     body = staff_client.get(url).content.decode()
     assert failed.email in body and synced.email not in body

@@ -23,13 +23,15 @@ from wagtail_webinars.permissions import registration_policy
 pytestmark = pytest.mark.django_db
 
 URLS = {
-    "index": "webinar_registrations:index",
-    "inspect": "webinar_registrations:inspect",
-    "edit": "webinar_registrations:edit",
-    "delete": "webinar_registrations:delete",
-    "action": "webinar_registrations:action",
-    "resend_all": "wagtail_webinars_resend_reminders",
-    "zoom": "wagtail_webinars_event_zoom",
+    "index": "wagtail_webinars_registrations:index",
+    "add": "wagtail_webinars_registrations:add",
+    "inspect": "wagtail_webinars_registrations:inspect",
+    "edit": "wagtail_webinars_registrations:edit",
+    "delete": "wagtail_webinars_registrations:delete",
+    "action": "wagtail_webinars_registrations:action",
+    "cancel_confirm": "wagtail_webinars_registrations:cancel_confirm",
+    "resend_all": "wagtail_webinars_events:resend_reminders",
+    "zoom": "wagtail_webinars_events:zoom",
 }
 
 
@@ -161,6 +163,15 @@ def _xlsx_has(response, text) -> bool:
     return any(text in str(cell.value) for row in book.active.iter_rows() for cell in row)
 
 
+def _add(client, reg, event, cb):
+    email = f"new.{reg.pk}@example.org"
+    client.post(
+        reverse(URLS["add"]),
+        {"page": event.pk, "first_name": "New", "last_name": "Person", "email": email},
+    )
+    return Registration.objects.filter(email=email, page=event).exists()
+
+
 def _inspect(client, reg, event, cb):
     return shown(client.get(reverse(URLS["inspect"], args=(reg.pk,))), reg)
 
@@ -185,6 +196,10 @@ def _action(name, check):
         return check(row(reg), cb)
 
     return path
+
+
+def _cancel_confirm_page(client, reg, event, cb):
+    return shown(client.get(reverse(URLS["cancel_confirm"], args=(reg.pk,))), reg)
 
 
 def _submissions(fmt=None):
@@ -228,6 +243,7 @@ PATHS = {
     "list CSV": ("view", _list_export("csv")),
     "list XLSX": ("view", _list_export("xlsx")),
     "inspect": ("view", _inspect),
+    "add": ("add", _add),
     "edit form": ("change", _edit_form),
     "edit": ("change", _edit),
     "delete": ("delete", _delete),
@@ -235,6 +251,7 @@ PATHS = {
         "change",
         _action("cancel", lambda r, cb: r.status == Registration.Status.CANCELLED),
     ),
+    "cancel confirmation page": ("change", _cancel_confirm_page),
     "retry sync": (
         "change",
         _action("retry_sync", lambda r, cb: r.sync_status != Registration.SyncStatus.FAILED),

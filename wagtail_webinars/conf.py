@@ -48,6 +48,10 @@ DEFAULTS: dict[str, Any] = {
     "SYNC_SWEEP_LIMIT": 500,
     # Extra providers (or replacements): {"block_name": "dotted.path.Class"}.
     "PROVIDERS": {},
+    # Data retention (docs/data-retention.md): days after an event's end after which its
+    # registrations are anonymised or deleted; None: only by the command, no schedule.
+    "RETENTION_DAYS": None,
+    "RETENTION_MODE": "anonymise",
 }
 
 ZOOM_CREDENTIAL_SETTINGS = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")

@@ -30,6 +30,7 @@ SEND_DUE_REMINDERS = _PREFIX + "send_due_reminders"
 RESEND_REMINDER = _PREFIX + "resend_reminder"
 RESEND_EVENT_REMINDERS = _PREFIX + "resend_event_reminders"
 CANCEL_REMOVED_REGISTRANT = _PREFIX + "cancel_removed_registrant"
+APPLY_RETENTION = _PREFIX + "apply_retention"
 
 
 def enqueue(task_name: str, *args):

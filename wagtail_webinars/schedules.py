@@ -17,10 +17,21 @@ SCHEDULES: dict[str, tuple[str, int]] = {
 }
 
 
+#: Daily data retention, only while ``RETENTION_DAYS`` is set (see retention.py).
+RETENTION_SCHEDULE = "wagtail_webinars.retention"
+
+
 def ensure_schedules(**kwargs) -> None:
     from django_q.models import Schedule
 
-    for name, (func, minutes) in SCHEDULES.items():
+    from .conf import get_setting
+
+    schedules = dict(SCHEDULES)
+    if get_setting("RETENTION_DAYS") is not None:
+        schedules[RETENTION_SCHEDULE] = (jobs.APPLY_RETENTION, 24 * 60)
+    else:
+        Schedule.objects.filter(name=RETENTION_SCHEDULE).delete()
+    for name, (func, minutes) in schedules.items():
         Schedule.objects.update_or_create(
             name=name,
             defaults={

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from . import emails, metadata, registration_effects, reminders, sync
+from . import emails, metadata, registration_effects, reminders, retention, sync
 from .models import Registration
 
 
@@ -70,3 +70,9 @@ def cancel_removed_registrant(
     return registration_effects.cancel_removed_registrant(
         event_id, registrant_id, email, meeting_id
     )
+
+
+def apply_retention() -> dict:
+    """The daily data-retention run (scheduled only when RETENTION_DAYS is set)."""
+    report = retention.apply_retention()
+    return {"registrations": report.registrations, "task_results": report.task_results}

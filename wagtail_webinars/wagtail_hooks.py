@@ -1,17 +1,17 @@
-"""All admin wiring: the registrations viewset and its staff actions."""
+"""All admin wiring: the registrations viewset, the event views, buttons and hooks.
+
+The views live in :mod:`wagtail_webinars.admin`; who may see or change
+registrations is :mod:`wagtail_webinars.permissions`' decision.
+"""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
-from django.urls import path, reverse
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet
-from wagtail.admin.widgets import Button
 
-from . import admin_event_views, admin_views
+from .admin import actions, events, registrations, submissions
 from .models import Registration, event_page_models
 from .permissions import VIEW, registration_policy
 
@@ -23,24 +23,24 @@ class RegistrationViewSet(ModelViewSet):
     add_to_admin_menu = True
     menu_order = 250
     url_prefix = "webinars/registrations"
-    name = "webinar_registrations"
+    name = "wagtail_webinars_registrations"
     copy_view_enabled = False
     inspect_view_enabled = True
-    index_view_class = admin_views.RegistrationIndexView
-    add_view_class = admin_views.RegistrationCreateView
-    edit_view_class = admin_views.RegistrationEditView
-    inspect_view_class = admin_views.RegistrationInspectView
-    delete_view_class = admin_views.RegistrationDeleteView
-    filterset_class = admin_views.RegistrationFilterSet
+    index_view_class = registrations.RegistrationIndexView
+    add_view_class = registrations.RegistrationCreateView
+    edit_view_class = registrations.RegistrationEditView
+    inspect_view_class = registrations.RegistrationInspectView
+    delete_view_class = registrations.RegistrationDeleteView
+    filterset_class = registrations.RegistrationFilterSet
     search_fields = ["email", "first_name", "last_name"]
     search_backend_name = None  # plain database lookups; personal data stays out of the index
     form_fields = ["first_name", "last_name"]
     list_display = [
-        Column("full_name", label=_("Name"), accessor="full_name"),
+        "full_name",  # the row's link to the registration, with its row menu
         "email",
-        admin_views.EVENT_COLUMN,
+        registrations.EVENT_COLUMN,
         "status",
-        admin_views.SYNC_COLUMN,
+        registrations.SYNC_COLUMN,
         "registered_at",
         "checked_in_at",
     ]
@@ -56,7 +56,9 @@ class RegistrationViewSet(ModelViewSet):
         "cancelled_at",
         "checked_in_at",
         "checkin_source",
+        "answers",
     ]
+    export_headings = {"page": _("Event"), "answers": _("Answers")}
     inspect_view_fields = [
         "first_name",
         "last_name",
@@ -83,22 +85,22 @@ class RegistrationViewSet(ModelViewSet):
     def get_form_class(self, for_update=False):
         # Adding goes through the registration service, editing through rename().
         if for_update:
-            return admin_views.StaffRenameForm
-        return admin_views.StaffRegistrationForm
+            return registrations.StaffRenameForm
+        return registrations.StaffRegistrationForm
 
-    def get_inspect_view_kwargs(self, **kwargs):
-        return super().get_inspect_view_kwargs(
-            action_url_name=self.get_url_name("action"), **kwargs
-        )
+    def get_index_view_kwargs(self, **kwargs):
+        return super().get_index_view_kwargs(export_headings=self.export_headings, **kwargs)
 
     def get_urlpatterns(self):
-        action_view = admin_views.RegistrationActionView.as_view(
-            permission_policy=self.permission_policy,
-            inspect_url_name=self.get_url_name("inspect"),
+        back = {"success_url_name": self.get_url_name("inspect")}
+        action_view = actions.RegistrationActionView.as_view(**back)
+        confirm_view = actions.CancelConfirmView.as_view(
+            action_url_name=self.get_url_name("action"), **back
         )
         return [
             *super().get_urlpatterns(),
             path("<int:pk>/action/<slug:action>/", action_view, name="action"),
+            path("<int:pk>/cancel/", confirm_view, name="cancel_confirm"),
         ]
 
 
@@ -106,11 +108,11 @@ registration_viewset = RegistrationViewSet()
 
 
 @hooks.register("register_admin_viewset")
-def register_registration_viewset():
-    return registration_viewset
+def register_viewsets():
+    return [registration_viewset, events.event_viewset]
 
 
-# -- Wagtail's form submissions: deleting an event's registrations needs the policy --------
+# -- Wagtail's form submissions of event pages: the registration policy ------------------
 
 
 @hooks.register("register_admin_urls", order=-1)
@@ -120,7 +122,7 @@ def register_submissions_delete_url():
     return [
         path(
             "forms/submissions/<int:page_id>/delete/",
-            admin_views.EventSubmissionsDeleteView.as_view(),
+            submissions.EventSubmissionsDeleteView.as_view(),
             name="wagtail_webinars_delete_submissions",
         ),
     ]
@@ -135,66 +137,29 @@ def hide_events_whose_registrations_user_may_not_see(user, editable_forms):
     return editable_forms.not_type(*event_page_models())
 
 
-# -- event admin: resend the reminder to everyone --------------------------------------
-
-
-@hooks.register("register_admin_urls")
-def register_event_admin_urls():
-    return [
-        path(
-            "webinars/events/<int:page_id>/resend-reminders/",
-            admin_event_views.ResendRemindersView.as_view(),
-            name=admin_event_views.RESEND_URL_NAME,
-        ),
-    ]
-
-
-def _resend_all_buttons(page, user, next_url=None, priority=90):
-    specific_class = page.specific_class or type(page)
-    is_event = issubclass(specific_class, tuple(event_page_models()))
-    if not is_event or not admin_event_views.user_can_resend(user, page):
-        return
-    url = reverse(admin_event_views.RESEND_URL_NAME, args=[page.pk])
-    if next_url:
-        url += "?" + urlencode({"next": next_url})
-    yield Button(_("Resend reminder to all"), url=url, icon_name="mail", priority=priority)
+# -- buttons on an event's header and in page listings -------------------------------------
 
 
 @hooks.register("register_page_header_buttons")
 def event_header_buttons(page, user, view_name=None, next_url=None):
-    yield from _resend_all_buttons(page, user, next_url)
+    viewset = events.event_viewset
+    return [*viewset.resend_buttons(page, user, next_url), *viewset.zoom_buttons(page, user)]
 
 
 @hooks.register("register_page_listing_more_buttons")
 def event_listing_more_buttons(page, user, next_url=None):
-    yield from _resend_all_buttons(page, user, next_url)
+    return events.event_viewset.resend_buttons(page, user, next_url)
 
 
-# -- managed Zoom: fill fields on publish, backfill, the event's Zoom sync page -------------
+# -- managed Zoom: fill fields on publish, say that earlier registrations follow ------------
 
 
 @hooks.register("before_publish_page")
 def refresh_zoom_on_publish(request, page):
     # Before publishing, so the values land in the revision that becomes live.
-    admin_views.refresh_zoom_on_publish(request, page)
+    events.refresh_zoom_on_publish(request, page)
 
 
 @hooks.register("after_publish_page")
 def backfill_zoom_after_publish(request, page):
-    admin_views.backfill_after_publish(request, page)
-
-
-@hooks.register("register_admin_urls")
-def register_event_zoom_urls():
-    return [
-        path(
-            "webinars/events/<int:page_id>/zoom/",
-            admin_views.EventZoomView.as_view(),
-            name=admin_views.EVENT_ZOOM_URL_NAME,
-        ),
-    ]
-
-
-@hooks.register("register_page_header_buttons")
-def zoom_sync_header_buttons(page, user, view_name=None, next_url=None):
-    return admin_views.zoom_header_buttons(page, user)
+    events.backfill_after_publish(request, page)

@@ -46,7 +46,7 @@ def test_visitor_registers_on_the_page(client, campus_event):
 
 def test_staff_add_offers_and_accepts_the_host_event(staff_client, campus_event, make_event):
     ours = make_event(kind="vimeo")
-    add_url = reverse("webinar_registrations:add")
+    add_url = reverse("wagtail_webinars_registrations:add")
     html = staff_client.get(add_url).content.decode()
     assert f'value="{campus_event.pk}"' in html
     assert f'value="{ours.pk}"' in html

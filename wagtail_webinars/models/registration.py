@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.forms.models import AbstractFormSubmission
 
@@ -117,7 +118,12 @@ class Registration(AbstractFormSubmission):
         ]
 
     def __str__(self) -> str:
-        return f"{self.full_name} <{self.email}>"
+        # Wagtail's audit log keeps this label after the row is deleted, and the admin
+        # shows it in titles: the id and the event, never a name or an email.
+        return gettext("Registration %(id)s for %(event)s") % {
+            "id": self.pk,
+            "event": self.page.title if self.page_id else "—",
+        }
 
     def mark_sync_pending(self) -> list[str]:
         """Ask for a fresh sync with the provider (attempts start over).
@@ -168,6 +174,7 @@ class Registration(AbstractFormSubmission):
             "first_name": self.first_name,
             "last_name": self.last_name,
             "status": self.get_status_display(),
-            "submit_time": self.submit_time,
+            # One "registered at" everywhere: a re-registration moves registered_at.
+            "submit_time": self.registered_at,
             "checked_in_at": self.checked_in_at,
         }

@@ -34,15 +34,15 @@ def event(make_event):
 
 
 def inspect_url(registration):
-    return reverse("webinar_registrations:inspect", args=(registration.pk,))
+    return reverse("wagtail_webinars_registrations:inspect", args=(registration.pk,))
 
 
 def action_url(registration, action="resend_reminder"):
-    return reverse("webinar_registrations:action", args=(registration.pk, action))
+    return reverse("wagtail_webinars_registrations:action", args=(registration.pk, action))
 
 
 def resend_all_url(event):
-    return reverse("wagtail_webinars_resend_reminders", args=(event.pk,))
+    return reverse("wagtail_webinars_events:resend_reminders", args=(event.pk,))
 
 
 def messages_of(response) -> list[str]:
@@ -271,7 +271,7 @@ def test_resend_all_allowed_with_change_permission(
 
 def test_resend_all_for_a_page_that_is_not_an_event(staff_client, event):
     response = staff_client.get(
-        reverse("wagtail_webinars_resend_reminders", args=(event.get_parent().pk,))
+        reverse("wagtail_webinars_events:resend_reminders", args=(event.get_parent().pk,))
     )
     assert response.status_code == 404
 
@@ -295,7 +295,7 @@ def test_listing_has_the_resend_button_for_events_only(staff_client, event):
     index = event.get_parent()
     html = staff_client.get(reverse("wagtailadmin_explore", args=(index.pk,))).content.decode()
     assert resend_all_url(event) in html
-    assert reverse("wagtail_webinars_resend_reminders", args=(index.pk,)) not in html
+    assert reverse("wagtail_webinars_events:resend_reminders", args=(index.pk,)) not in html
 
 
 def test_no_button_without_permission(limited_client, event):
@@ -360,7 +360,7 @@ def test_resend_all_for_a_missing_page(staff_client, db):
 
 
 def resend_all_url_for(page_id):
-    return reverse("wagtail_webinars_resend_reminders", args=(page_id,))
+    return reverse("wagtail_webinars_events:resend_reminders", args=(page_id,))
 
 
 # -- long resends: the task timeout --------------------------------------------------------------

@@ -18,8 +18,9 @@ from wagtail_webinars.models import Registration
 
 pytestmark = pytest.mark.django_db
 
-ADD_URL = "webinar_registrations:add"
-INDEX_URL = "webinar_registrations:index"
+NS = "wagtail_webinars_registrations"
+ADD_URL = f"{NS}:add"
+INDEX_URL = f"{NS}:index"
 
 
 def add(client, event, **data):
@@ -46,11 +47,15 @@ def messages_of(response) -> list[str]:
 
 
 def inspect_url(reg):
-    return reverse("webinar_registrations:inspect", args=(reg.pk,))
+    return reverse("wagtail_webinars_registrations:inspect", args=(reg.pk,))
 
 
 def action_url(reg, action):
-    return reverse("webinar_registrations:action", args=(reg.pk, action))
+    return reverse(f"{NS}:action", args=(reg.pk, action))
+
+
+def cancel_confirm_url(reg):
+    return reverse(f"{NS}:cancel_confirm", args=(reg.pk,))
 
 
 class TestAdd:
@@ -263,7 +268,8 @@ class TestInspectAndActions:
     def test_inspect_shows_the_person_and_the_right_action(self, staff_client, reg):
         html = staff_client.get(inspect_url(reg)).content.decode()
         assert "ada@example.org" in html
-        assert action_url(reg, "cancel") in html
+        # Cancelling asks first: the page links to the confirmation.
+        assert cancel_confirm_url(reg) in html
         assert action_url(reg, "reregister") not in html
 
     def test_inspect_shows_times_in_campus_local_time(self, staff_client, reg):
@@ -309,7 +315,7 @@ class TestInspectAndActions:
 
     def test_unknown_action_and_registration(self, staff_client, reg):
         assert staff_client.post(action_url(reg, "explode")).status_code == 404
-        missing = reverse("webinar_registrations:action", args=(reg.pk + 1000, "cancel"))
+        missing = reverse("wagtail_webinars_registrations:action", args=(reg.pk + 1000, "cancel"))
         assert staff_client.post(missing).status_code == 404
 
 
@@ -342,7 +348,7 @@ class TestPermissions:
             reverse(INDEX_URL) + "?export=csv",
             reverse(ADD_URL),
             inspect_url(reg),
-            reverse("webinar_registrations:edit", args=(reg.pk,)),
+            reverse("wagtail_webinars_registrations:edit", args=(reg.pk,)),
             reverse("wagtailforms:list_submissions", args=(reg.page_id,)),
         ]
         for url in urls:
@@ -380,7 +386,7 @@ class TestPermissions:
         assert client.get(reverse(INDEX_URL)).status_code == 200
         html = client.get(inspect_url(reg)).content.decode()
         assert "secret.person@example.org" in html
-        assert action_url(reg, "cancel") not in html
+        assert cancel_confirm_url(reg) not in html
         denied = client.post(action_url(reg, "cancel"))
         # Wagtail answers a PermissionDenied in the admin with a redirect home.
         assert denied.status_code == 403 or denied["Location"] == reverse("wagtailadmin_home")
@@ -397,7 +403,7 @@ class TestEditNames:
         ).registration
 
     def edit(self, client, reg, **data):
-        return client.post(reverse("webinar_registrations:edit", args=(reg.pk,)), data)
+        return client.post(reverse("wagtail_webinars_registrations:edit", args=(reg.pk,)), data)
 
     def test_staff_correct_a_name_and_the_answers_follow(self, staff_client, reg):
         response = self.edit(staff_client, reg, first_name=" Ada ", last_name="Lovelace")
@@ -421,45 +427,147 @@ class TestEditNames:
         assert reg.email == "ada@example.org"
 
 
-class TestWagtailSubmissions:
-    """Registration is Wagtail's submission class: the form pages' list and export work."""
+class TestListUsability:
+    """Every row opens its registration and carries the staff actions in its menu."""
 
-    def test_submissions_list(self, staff_client, make_event):
-        event = make_event(kind="vimeo")
-        service.register(event, email="ada@example.org", first_name="Ada", last_name="L")
-        url = reverse("wagtailforms:list_submissions", args=(event.pk,))
-        response = staff_client.get(url)
-        assert response.status_code == 200
-        assert "ada@example.org" in response.content.decode()
+    def test_rows_link_to_the_registration_and_have_the_actions(self, staff_client, make_event):
+        event = make_event(kind="zoom_meeting")
+        active = RegistrationFactory(page=event, sync_status=Registration.SyncStatus.FAILED)
+        cancelled = RegistrationFactory(page=event, status=Registration.Status.CANCELLED)
+        html = staff_client.get(reverse(INDEX_URL)).content.decode()
+        for reg in (active, cancelled):
+            assert f'href="{inspect_url(reg)}"' in html
+        assert action_url(active, "retry_sync") in html
+        assert action_url(active, "resend_reminder") in html
+        assert cancel_confirm_url(active) in html
+        assert action_url(cancelled, "reregister") in html
+        assert action_url(active, "reregister") not in html
+        assert 'data-action="w-action#post"' in html
 
-    def test_page_editors_without_the_registration_permission_see_no_submissions(
-        self, client, django_user_model, make_event
-    ):
-        event = make_event(kind="vimeo")
-        service.register(event, email="hidden@example.org", first_name="H", last_name="P")
-        editor = django_user_model.objects.create_user("pe", "pe@example.edu", "pw")
-        editors = Group.objects.get(name="Editors")  # Wagtail's default: may edit every page
-        editor.groups.add(editors)
-        assert not editor.has_perm("wagtail_webinars.view_registration")
-        client.force_login(editor)
-        url = reverse("wagtailforms:list_submissions", args=(event.pk,))
-        for response in (client.get(url), client.get(url, {"export": "csv"})):
-            assert response.status_code in (302, 403)
-            body = b"".join(response.streaming_content) if response.streaming else response.content
-            assert b"hidden@example.org" not in body
+    def test_view_only_user_gets_no_actions(self, client, django_user_model, make_event):
+        from wagtail.models import GroupPagePermission
 
-    def test_submissions_csv(self, staff_client, make_event):
         event = make_event(kind="vimeo")
-        service.register(
-            event,
-            email="ada@example.org",
-            first_name="Ada",
-            last_name="L",
-            answers={"diet": "vegan"},
+        reg = RegistrationFactory(page=event)
+        user = TestPermissions().make_user(django_user_model, "view_registration")
+        GroupPagePermission.objects.create(
+            group=user.groups.get(),
+            page=event,
+            permission=Permission.objects.get(codename="change_page"),
         )
-        url = reverse("wagtailforms:list_submissions", args=(event.pk,))
-        response = staff_client.get(url, {"export": "csv"})
+        client.force_login(user)
+        html = client.get(reverse(INDEX_URL)).content.decode()
+        assert f'href="{inspect_url(reg)}"' in html
+        assert action_url(reg, "resend_reminder") not in html
+        assert cancel_confirm_url(reg) not in html
+
+    def test_edit_view_links_back_to_the_registration(self, staff_client, make_event):
+        reg = RegistrationFactory(page=make_event(kind="vimeo"))
+        html = staff_client.get(reverse(f"{NS}:edit", args=(reg.pk,))).content.decode()
+        assert f'href="{inspect_url(reg)}"' in html
+
+    def test_cancel_asks_first(self, staff_client, make_event):
+        reg = RegistrationFactory(page=make_event(kind="vimeo", title="Data Science 101"))
+        response = staff_client.get(cancel_confirm_url(reg), {"next": reverse(INDEX_URL)})
+        html = response.content.decode()
         assert response.status_code == 200
-        rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-        assert rows[0][:5] == ["Registered", "First name", "Last name", "Email", "Status"]
-        assert rows[1][1:5] == ["Ada", "L", "ada@example.org", "Registered"]
+        assert "Data Science 101" in html and reg.email in html
+        assert f'action="{action_url(reg, "cancel")}"' in html
+        assert f'value="{reverse(INDEX_URL)}"' in html
+        assert Registration.objects.get(pk=reg.pk).is_active  # asking changed nothing
+        response = staff_client.post(action_url(reg, "cancel"), {"next": reverse(INDEX_URL)})
+        assert response["Location"] == reverse(INDEX_URL)
+        assert not Registration.objects.get(pk=reg.pk).is_active
+
+    def test_next_must_be_on_this_site(self, staff_client, make_event):
+        reg = RegistrationFactory(page=make_event(kind="vimeo"))
+        response = staff_client.post(action_url(reg, "cancel"), {"next": "https://evil.example/"})
+        assert response["Location"] == inspect_url(reg)
+
+
+def status_tag(html: str, label: str) -> str:
+    """The opening tag of the status tag that shows ``label``."""
+    import re
+
+    match = re.search(r'<span class="([^"]*w-status[^"]*)">\s*' + re.escape(label), html)
+    assert match, label
+    return match.group(1)
+
+
+class TestSyncStatusTag:
+    def test_failed_stands_out_not_applicable_does_not(self, staff_client, make_event):
+        event = make_event(kind="zoom_meeting")
+        RegistrationFactory(page=event, sync_status=Registration.SyncStatus.FAILED)
+        html = staff_client.get(reverse(INDEX_URL)).content.decode()
+        assert "w-bg-critical-200" in status_tag(html, "Sync failed")
+        Registration.objects.update(sync_status=Registration.SyncStatus.NOT_APPLICABLE)
+        html = staff_client.get(reverse(INDEX_URL)).content.decode()
+        assert "critical" not in status_tag(html, "Not applicable")
+
+
+class TestEventChoices:
+    def test_newest_first_with_dates_and_drafts_marked(self, staff_client, make_event):
+        from datetime import datetime as dt
+
+        from wagtail_webinars.templatetags.webinars import campus_datetime
+
+        old = make_event(kind="vimeo", title="Old talk", start=timezone.now() + timedelta(days=1))
+        new = make_event(kind="vimeo", title="New talk", start=timezone.now() + timedelta(days=9))
+        draft = make_event(
+            kind="vimeo", title="Draft talk", start=timezone.now() + timedelta(days=5)
+        )
+        draft.unpublish()
+        assert isinstance(new.start, dt)
+        for url in (reverse(INDEX_URL), reverse(ADD_URL)):
+            html = staff_client.get(url).content.decode()
+            labels = [
+                f"New talk — {campus_datetime(new.start)}",
+                f"Draft talk — {campus_datetime(draft.start)} (draft)",
+                f"Old talk — {campus_datetime(old.start)}",
+            ]
+            positions = [html.index(label) for label in labels]
+            assert positions == sorted(positions), url
+
+
+class TestAuditLog:
+    def test_entries_name_the_registration_by_id_and_event_only(self, staff_client, make_event):
+        from wagtail.models import ModelLogEntry
+
+        event = make_event(kind="vimeo", title="Data Science 101")
+        reg = service.register(
+            event, email="secret.person@example.org", first_name="Secret", last_name="Person"
+        ).registration
+        staff_client.post(
+            reverse(f"{NS}:edit", args=(reg.pk,)), {"first_name": "Secret", "last_name": "P"}
+        )
+        staff_client.post(reverse(f"{NS}:delete", args=(reg.pk,)))
+        labels = list(ModelLogEntry.objects.values_list("label", flat=True))
+        assert labels, "the edit and delete are logged"
+        for label in labels:
+            assert "secret" not in label.lower() and "Person" not in label
+            assert str(reg.pk) in label and "Data Science 101" in label
+
+
+class TestPersonExport:
+    def test_one_persons_registrations_across_events(self, staff_client, make_event):
+        import csv
+        import io
+
+        first, second = make_event(kind="vimeo", title="One"), make_event(kind="vimeo", title="Two")
+        for event in (first, second):
+            RegistrationFactory(
+                page=event,
+                email="ada@example.org",
+                form_data={"email": "ada@example.org", "diet": "vegan"},
+            )
+        RegistrationFactory(page=first, email="bob@example.org")
+        inspect = staff_client.get(inspect_url(Registration.objects.first())).content.decode()
+        url = f"{reverse(INDEX_URL)}?email=ada%40example.org&amp;export=csv"
+        assert url in inspect
+        response = staff_client.get(
+            reverse(INDEX_URL), {"email": "ADA@example.org", "export": "csv"}
+        )
+        rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+        assert sorted(r["Event"] for r in rows) == ["One", "Two"]
+        assert {r["Email"] for r in rows} == {"ada@example.org"}
+        assert {r["Answers"] for r in rows} == {"diet: vegan"}

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
 from tests.factories import RegistrationFactory
-from wagtail_webinars.admin_views import EVENT_ZOOM_URL_NAME
+from wagtail_webinars.admin.events import ZOOM_URL_NAME as EVENT_ZOOM_URL_NAME
 from wagtail_webinars.models import Registration
 
 

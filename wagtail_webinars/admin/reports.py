@@ -1,0 +1,1 @@
+"""Reports on events (the headcount report arrives here with check-in)."""

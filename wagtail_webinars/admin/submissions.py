@@ -1,0 +1,41 @@
+"""An event page's submissions in Wagtail's Forms area (list, CSV/XLSX, delete),
+under the registration policy: editing the page is not enough to see or delete
+its registrations (deleting also cancels the person in Zoom).
+
+The event page uses :class:`EventSubmissionsListView` (``get_submissions_list_view_class``);
+:class:`EventSubmissionsDeleteView` answers Wagtail's delete URL (see ``wagtail_hooks.py``).
+"""
+
+from __future__ import annotations
+
+import swapper
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+from wagtail.contrib.forms.views import DeleteSubmissionsView, SubmissionsListView
+
+from ..permissions import DELETE, VIEW, registration_policy
+from .events import is_event_page
+from .exports import RegistrationExportMixin
+
+
+class EventSubmissionsListView(RegistrationExportMixin, SubmissionsListView):
+    def dispatch(self, request, *args, **kwargs):
+        page = kwargs.get("form_page")
+        if not registration_policy.user_can_for_event(request.user, VIEW, page):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class EventSubmissionsDeleteView(DeleteSubmissionsView):
+    """Wagtail's "delete submissions" for a form page, with the registration policy
+    for event pages. Other form pages keep Wagtail's rule."""
+
+    def dispatch(self, request, *args, **kwargs):
+        page = get_object_or_404(
+            swapper.load_model("wagtailcore", "Page"), id=kwargs.get("page_id")
+        )
+        if is_event_page(page) and not registration_policy.user_can_for_event(
+            request.user, DELETE, page
+        ):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
