@@ -9,7 +9,8 @@ project the usual Django way.
 What every message about one event shares (its site, branding, absolute event
 URL, campus time, the sanitised description) is worked out once, by
 :func:`prepare_event`; :func:`message_context` adds one registration's part
-(its signed cancel link and anything the message adds). The reminder sweep
+(its signed cancel link and anything the message adds) and :func:`compose`
+renders one message from it. The reminder sweep
 prepares an event once for thousands of registrants; a confirmation prepares it
 for one. Templates see the same names in every message:
 
@@ -131,29 +132,36 @@ def message_context(prepared: PreparedEvent, registration: Registration, **extra
     }
 
 
-def build_message(
+def compose(
+    prepared: PreparedEvent,
+    registration: Registration,
     *,
     template: str,
     subject: str,
-    prepared: PreparedEvent,
-    registration: Registration,
-    context: dict,
     ics_join_url: str = "",
     connection=None,
+    **extra,
 ) -> EmailMultiAlternatives:
-    """Render ``emails/<template>.txt`` and ``.html`` with ``context`` into one message."""
+    """One message to ``registration``, from ``emails/<template>.txt`` and ``.html``.
+
+    ``subject`` is a format string that may use ``%(title)s`` and ``%(when)s``;
+    ``extra`` goes into the context. Every kind of message (and every variant of
+    one) is a template pair and a call of this.
+    """
     event = prepared.event
-    text_body = render_to_string(f"wagtail_webinars/emails/{template}.txt", context)
-    html_body = render_to_string(f"wagtail_webinars/emails/{template}.html", context)
+    context = message_context(prepared, registration, **extra)
+    subject = subject % {"title": event.title, "when": context["start_text"]}
     message = EmailMultiAlternatives(
         subject=" ".join(subject.split()),  # no newlines in headers, ever
-        body=text_body,
+        body=render_to_string(f"wagtail_webinars/emails/{template}.txt", context),
         from_email=from_email(),
         to=[registration.email],
         reply_to=[event.reply_to] if event.reply_to else None,
         connection=connection,
     )
-    message.attach_alternative(html_body, "text/html")
+    message.attach_alternative(
+        render_to_string(f"wagtail_webinars/emails/{template}.html", context), "text/html"
+    )
     ics = build_ics(
         event,
         registration,
@@ -168,44 +176,27 @@ def build_message(
 
 
 def confirmation_message(registration: Registration, connection=None) -> EmailMultiAlternatives:
-    prepared = prepare_event(registration.page.specific)
-    context = message_context(prepared, registration)
-    subject = _("You're registered: %(title)s, %(when)s") % {
-        "title": prepared.event.title,
-        "when": context["start_text"],
-    }
-    return build_message(
+    return compose(
+        prepare_event(registration.page.specific),
+        registration,
         template="confirmation",
-        subject=subject,
-        prepared=prepared,
-        registration=registration,
-        context=context,
+        subject=_("You're registered: %(title)s, %(when)s"),
         connection=connection,
     )
 
 
 def reminder_message(prepared: PreparedEvent, registration: Registration) -> EmailMultiAlternatives:
     """The reminder for one registration: the join link (tracked) and the meeting password."""
-    event = prepared.event
-    join_url = links.join_url(registration, event)
-    provider = event.provider
-    context = message_context(
+    join_url = links.join_url(registration, prepared.event)
+    provider = prepared.event.provider
+    return compose(
         prepared,
         registration,
+        template="reminder",
+        subject=_("Reminder: %(title)s, %(when)s"),
+        ics_join_url=join_url,
         join_url=join_url,
         password=provider.join_info(registration).password if provider else "",
-    )
-    subject = _("Reminder: %(title)s, %(when)s") % {
-        "title": event.title,
-        "when": context["start_text"],
-    }
-    return build_message(
-        template="reminder",
-        subject=subject,
-        prepared=prepared,
-        registration=registration,
-        context=context,
-        ics_join_url=join_url,
     )
 
 
