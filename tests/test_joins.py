@@ -201,3 +201,24 @@ def test_no_link_means_nothing_to_click(make_event):
     with time_machine.travel(ny(2026, 6, 10, 14, 0), tick=False):
         assert not joins.join_state(fresh(registration)).can_join
         assert joins.record_click(fresh(registration)) == joins.NOT_COUNTED
+
+
+def test_click_before_window_records_its_time(link_event):
+    """Issue 7 #14: an early click is on record with its time, not only in the count."""
+    registration = RegistrationFactory(page=link_event)
+    click(registration, ny(2026, 6, 10, 13, 0))
+    click(registration, ny(2026, 6, 10, 13, 30))
+    row = fresh(registration)
+    assert row.join_early_clicked_at == ny(2026, 6, 10, 13, 0)  # the first one
+    assert row.join_clicked_at is None
+    assert row.get_join_clicked_at_display() == (
+        "Wednesday 10 June 2026, 13:00 EDT (before the window)"
+    )
+    click(registration, ny(2026, 6, 10, 14, 1))
+    row = fresh(registration)
+    assert row.join_clicked_at == ny(2026, 6, 10, 14, 1)
+    assert row.get_join_clicked_at_display() == "Wednesday 10 June 2026, 14:01 EDT"
+
+
+def test_click_display_without_clicks(link_event):
+    assert RegistrationFactory(page=link_event).get_join_clicked_at_display() == "—"

@@ -242,3 +242,31 @@ def test_names_are_escaped_on_the_page(browser, make_event):
     html = browser.get(join_url(registration)).content.decode()
     assert "&lt;b&gt;Chat&lt;/b&gt;" in html
     assert "<b>Chat</b>" not in html
+
+
+def _without_scripts(html: str) -> str:
+    return re.sub(r"<script\b.*?</script>", "", html, flags=re.S)
+
+
+def test_without_javascript_the_page_shows_the_button_and_the_reason(browser, link_event):
+    """Issue 7 #14: "Taking you to the event…" only from the script that does it."""
+    registration = RegistrationFactory(page=link_event)
+    with time_machine.travel(ny(2026, 6, 10, 14, 3), tick=False):
+        html = browser.get(join_url(registration)).content.decode()
+    visible = _without_scripts(html)
+    assert "Taking you to the event" not in visible
+    assert "The event has started. Use the button to join." in visible
+    assert '<button type="submit">Join the event now</button>' in visible
+
+
+def test_inspect_view_shows_an_early_click_with_its_time(staff_client, browser, link_event):
+    registration = RegistrationFactory(page=link_event)
+    url = join_url(registration)
+    with time_machine.travel(ny(2026, 6, 10, 11, 0), tick=False):
+        page = browser.get(url)
+        browser.post(url, {"csrfmiddlewaretoken": csrf_from(page)})
+    from django.urls import reverse
+
+    url = reverse("wagtail_webinars_registrations:inspect", args=[registration.pk])
+    inspect = staff_client.get(url)
+    assert "Wednesday 10 June 2026, 11:00 EDT (before the window)" in inspect.content.decode()

@@ -10,8 +10,9 @@ What a click means depends on when it happens (the attendance window, from
 ``ATTENDANCE_OPENS_MINUTES_BEFORE`` before the start to
 ``ATTENDANCE_CLOSES_MINUTES_AFTER`` after the end):
 
-* before the window: counted in ``join_click_count``, the visitor goes to the
-  meeting, but it is not attendance;
+* before the window: counted in ``join_click_count`` and the first such click's
+  time kept in ``join_early_clicked_at``; the visitor goes to the meeting, but it
+  is not attendance;
 * inside the window: also likely participation, ``join_clicked_at`` records the
   first such click; for unmanaged providers (no participant report) it checks
   the registrant in, source "email click", unless they are already checked in;
@@ -141,6 +142,8 @@ def record_click(registration: Registration, now: datetime | None = None) -> Cli
     check_in = attendance and not state.event.is_managed
     if attendance:
         changes["join_clicked_at"] = Coalesce(F("join_clicked_at"), Value(now))
+    elif state.window == EARLY:
+        changes["join_early_clicked_at"] = Coalesce(F("join_early_clicked_at"), Value(now))
     if check_in:
         # Keep an earlier check-in (staff, an earlier click) as it is.
         changes["checkin_source"] = Case(

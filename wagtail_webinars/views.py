@@ -8,6 +8,7 @@ import logging
 from django.core.exceptions import DisallowedRedirect
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -86,5 +87,6 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
         "opens_at": opens_at,
         "closes_at": closes_at,
         "auto_join": state.can_join and state.window == joins.OPEN,
+        "now": timezone.now(),
     }
     return _private(render(request, "wagtail_webinars/join.html", context))

@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail.contrib.forms.models import AbstractFormSubmission
 
+from ..templatetags.webinars import campus_datetime
 from ..validators import EMAIL_MAX_LENGTH, NAME_MAX_LENGTH
 
 
@@ -96,6 +97,8 @@ class Registration(AbstractFormSubmission):
     # -- join link and check-in -----------------------------------------------------------
     join_opened_at = models.DateTimeField(null=True, blank=True, editable=False)
     join_clicked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The first click before the attendance window: on record, but not attendance.
+    join_early_clicked_at = models.DateTimeField(null=True, blank=True, editable=False)
     join_click_count = models.PositiveIntegerField(default=0, editable=False)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
     checkin_source = models.CharField(
@@ -116,6 +119,16 @@ class Registration(AbstractFormSubmission):
             models.Index(fields=["page", "status"], name="webinars_reg_page_status"),
             models.Index(fields=["sync_status", "sync_retry_at"], name="webinars_reg_sync"),
         ]
+
+    def get_join_clicked_at_display(self) -> str:
+        """The first click as staff read it: in the window, else the early one, marked."""
+        if self.join_clicked_at:
+            return campus_datetime(self.join_clicked_at)
+        if self.join_early_clicked_at:
+            return _("%(when)s (before the window)") % {
+                "when": campus_datetime(self.join_early_clicked_at)
+            }
+        return "—"
 
     def __str__(self) -> str:
         # Wagtail's audit log keeps this label after the row is deleted, and the admin
