@@ -42,3 +42,49 @@ def test_page_url_is_the_full_url_with_one_site_or_several(registration):
     assert links.absolute_url(event, "wagtail_webinars:cancel", token="t") == (
         "http://testserver/events/cancel/t/"
     )
+
+
+# -- links that expire, and a version to withdraw them (issue 9 #10) ------------------
+
+
+def test_tokens_carry_the_registrations_link_version(registration):
+    from django.core import signing
+
+    token = links.make_token(registration, links.CANCEL)
+    assert signing.loads(token, salt=links.CANCEL) == f"{registration.uid.hex}.0"
+    # Links mailed before versions existed (the bare uid) read as version 0.
+    legacy = signing.dumps(registration.uid.hex, salt=links.CANCEL, compress=False)
+    assert links.read_token(legacy, links.CANCEL) == registration
+
+
+def test_withdrawing_an_events_links_invalidates_every_outstanding_one(make_event):
+    event = make_event(kind="vimeo")
+    mine = RegistrationFactory.create_batch(2, page=event)
+    other = RegistrationFactory(page=make_event(kind="vimeo"))
+    old = {r.pk: links.make_token(r, links.JOIN) for r in [*mine, other]}
+    assert links.withdraw_event_links(event) == 2
+    for registration in mine:
+        check = links.check_token(old[registration.pk], links.JOIN)
+        assert check.problem == links.WITHDRAWN and check.registration is None
+        fresh = type(registration).objects.get(pk=registration.pk)
+        assert links.check_token(links.make_token(fresh, links.JOIN), links.JOIN).registration
+    assert links.check_token(old[other.pk], links.JOIN).registration == other
+
+
+def test_expiry_per_purpose(make_event, settings):
+    from datetime import timedelta
+
+    event = make_event(kind="vimeo")
+    registration = RegistrationFactory(page=event)
+    cancel = links.make_token(registration, links.CANCEL)
+    join = links.make_token(registration, links.JOIN)
+    before_end = event.end - timedelta(seconds=1)
+    assert links.check_token(cancel, links.CANCEL, now=before_end).problem == ""
+    assert links.check_token(cancel, links.CANCEL, now=event.end).problem == links.EXPIRED
+    days = timedelta(days=7)  # JOIN_LINK_DAYS_AFTER_END's default
+    assert links.check_token(join, links.JOIN, now=event.end + days - timedelta(seconds=1))
+    assert links.check_token(join, links.JOIN, now=event.end + days).problem == links.EXPIRED
+    settings.WAGTAIL_WEBINARS = {**settings.WAGTAIL_WEBINARS, "JOIN_LINK_DAYS_AFTER_END": 1}
+    check = links.check_token(join, links.JOIN, now=event.end + timedelta(days=1))
+    assert check.problem == links.EXPIRED
+    assert check.registration == registration  # the page still names the event

@@ -35,7 +35,7 @@ def url(registration):
 
 def test_token_carries_the_random_uid_not_the_row_id(registration):
     token = links.make_token(registration, links.CANCEL)
-    assert signing.loads(token, salt=links.CANCEL) == registration.uid.hex
+    assert signing.loads(token, salt=links.CANCEL) == f"{registration.uid.hex}.0"
     assert "ada" not in token.lower()
     assert links.read_token(token, links.CANCEL) == registration
     assert links.read_token(token, links.JOIN) is None
@@ -184,3 +184,32 @@ def test_reregister_after_cancel_reactivates_the_same_row(client, registration, 
     assert Registration.objects.get().pk == registration.pk
     # The same link keeps working for the re-activated registration.
     assert "do you want to cancel" in client.get(url).content.decode()
+
+
+# -- the link expires with the event (issue 9 #10) --------------------------------------
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_after_the_end_the_cancel_link_says_the_event_is_over(client, registration, url, method):
+    import time_machine
+
+    event = registration.page.specific
+    with time_machine.travel(event.end, tick=False):
+        response = getattr(client, method)(url)
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert "This event is over" in html
+    assert "Data Science 101" in html
+    assert "cancel your registration?" not in html
+    assert response["Referrer-Policy"] == "same-origin"
+    registration.refresh_from_db()
+    assert registration.is_active  # nothing was cancelled
+
+
+def test_withdrawn_cancel_link_says_so(client, registration, url):
+    links.withdraw_event_links(registration.page)
+    response = client.post(url)
+    assert response.status_code == 410
+    assert "This link no longer works" in response.content.decode()
+    registration.refresh_from_db()
+    assert registration.is_active

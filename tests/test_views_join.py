@@ -270,3 +270,35 @@ def test_inspect_view_shows_an_early_click_with_its_time(staff_client, browser, 
     url = reverse("wagtail_webinars_registrations:inspect", args=[registration.pk])
     inspect = staff_client.get(url)
     assert "Wednesday 10 June 2026, 11:00 EDT (before the window)" in inspect.content.decode()
+
+
+def test_join_link_expires_some_days_after_the_end(browser, link_event, settings):
+    """Issue 9 #10: over (the join page says so), then expired (a friendly 410)."""
+    registration = RegistrationFactory(page=link_event)
+    with time_machine.travel(ny(2026, 6, 16, 15, 0), tick=False):  # 6 days after the end
+        over = browser.get(join_url(registration))
+    assert over.status_code == 200
+    assert "This event is over." in over.content.decode()
+    with time_machine.travel(ny(2026, 6, 17, 15, 0), tick=False):  # 7 days (the default)
+        expired = browser.get(join_url(registration))
+        posted = browser.post(join_url(registration))
+    assert expired.status_code == 410
+    html = expired.content.decode()
+    assert "This event is over" in html and "Coffee chat" in html
+    assert "join link no longer works" in html
+    assert posted.status_code in (403, 410)  # CSRF first; never a redirect
+    assert row(registration).join_opened_at == ny(2026, 6, 16, 15, 0)  # not the expired GET
+    assert row(registration).join_click_count == 0
+
+
+def test_withdrawn_join_link_says_so(browser, link_event):
+    from wagtail_webinars.links import withdraw_event_links
+
+    registration = RegistrationFactory(page=link_event)
+    url = join_url(registration)
+    withdraw_event_links(link_event)
+    with time_machine.travel(ny(2026, 6, 10, 14, 3), tick=False):
+        response = browser.get(url)
+    assert response.status_code == 410
+    assert "This link no longer works" in response.content.decode()
+    assert row(registration).join_opened_at is None

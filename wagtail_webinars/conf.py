@@ -25,6 +25,9 @@ DEFAULTS: dict[str, Any] = {
     # Attendance window for join-link clicks, relative to start and end.
     "ATTENDANCE_OPENS_MINUTES_BEFORE": 15,
     "ATTENDANCE_CLOSES_MINUTES_AFTER": 0,
+    # Join links stop working this many days after the event's end (cancel
+    # links stop at the end).
+    "JOIN_LINK_DAYS_AFTER_END": 7,
     # A duplicate registration resends the confirmation at most this often.
     "CONFIRMATION_RESEND_SECONDS": 60,
     # Where mails come from when the page has no address of its own.

@@ -1,20 +1,34 @@
 """The links our emails carry: signed tokens and the absolute URLs they go in.
 
-A token carries the registration's random UUID, signed with ``SECRET_KEY`` and
-a purpose-specific salt: nothing guessable, nothing reusable across purposes
-(a join token is no cancel token). A mail client has no "current site", so
-every URL here is absolute, on the event's own Wagtail Site.
+A token carries the registration's random UUID and its link version, signed
+with ``SECRET_KEY`` and a purpose-specific salt: nothing guessable, nothing
+reusable across purposes (a join token is no cancel token). A mail client has
+no "current site", so every URL here is absolute, on the event's own Wagtail
+Site.
+
+Links do not work for ever. Each purpose has an expiry, measured from the
+event's end (:data:`EXPIRY`): a cancel link stops at the end ("this event is
+over"), a join link ``JOIN_LINK_DAYS_AFTER_END`` days later. And a site can
+withdraw every outstanding link of an event (:func:`withdraw_event_links`,
+``manage.py webinars_withdraw_links``): that raises the registrations' link
+version, and tokens of an older version no longer open anything.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
+from django.db.models import F
 from django.urls import reverse
+from django.utils import timezone
 
+from .conf import get_setting
 from .models import Registration
 
 CANCEL = "wagtail_webinars.cancel"
@@ -26,29 +40,94 @@ VIEW_NAMES = {
     JOIN: "wagtail_webinars:join",
 }
 
+#: When each purpose's link stops working, from its event.
+EXPIRY: dict[str, Callable[[object], datetime]] = {
+    CANCEL: lambda event: event.end,
+    JOIN: lambda event: event.end + timedelta(days=get_setting("JOIN_LINK_DAYS_AFTER_END")),
+}
+
+#: Why :func:`check_token` refused a token.
+UNKNOWN = "unknown"  # tampered with, or no such registration
+WITHDRAWN = "withdrawn"  # an older link version: the site withdrew it
+EXPIRED = "expired"  # its event is over (see EXPIRY)
+
 
 # -- tokens ------------------------------------------------------------------------------
 
 
 def make_token(registration: Registration, purpose: str) -> str:
-    return signing.dumps(registration.uid.hex, salt=purpose, compress=False)
+    payload = f"{registration.uid.hex}.{registration.link_version}"
+    return signing.dumps(payload, salt=purpose, compress=False)
 
 
-def read_token(token: str, purpose: str) -> Registration | None:
-    """The registration a token names, or ``None`` when it is tampered with or unknown."""
+def _payload(token: str, purpose: str) -> tuple[uuid.UUID, int] | None:
     try:
-        uid = signing.loads(token, salt=purpose)
+        payload = signing.loads(token, salt=purpose)
     except signing.BadSignature:
         return None
-    if not isinstance(uid, str):
+    if not isinstance(payload, str):
         return None
+    # Links mailed before versions existed carry the bare uid: version 0.
+    uid, _, version = payload.partition(".")
     try:
         # Only our own signature gets here, but a token signed by an older
         # release (or by hand) must still read as "not found", never as a 500.
-        uid = uuid.UUID(hex=uid)
+        return uuid.UUID(hex=uid), int(version or 0)
     except ValueError:
         return None
-    return Registration.objects.select_related("page").filter(uid=uid).first()
+
+
+@dataclass(frozen=True)
+class LinkCheck:
+    """What a token opens: the registration, or why not (:data:`UNKNOWN`, ...).
+
+    An expired link still names its registration, so the page can say which
+    event is over.
+    """
+
+    registration: Registration | None
+    problem: str = ""
+
+
+def check_token(token: str, purpose: str, now: datetime | None = None) -> LinkCheck:
+    """Read a token: its registration, unless it is unknown, withdrawn or expired."""
+    payload = _payload(token, purpose)
+    if payload is None:
+        return LinkCheck(None, UNKNOWN)
+    uid, version = payload
+    registration = Registration.objects.select_related("page").filter(uid=uid).first()
+    if registration is None:
+        return LinkCheck(None, UNKNOWN)
+    if version != registration.link_version:
+        return LinkCheck(None, WITHDRAWN)
+    expiry = EXPIRY.get(purpose)
+    if expiry is not None and (now or timezone.now()) >= expiry(registration.page.specific):
+        return LinkCheck(registration, EXPIRED)
+    return LinkCheck(registration)
+
+
+def read_token(token: str, purpose: str) -> Registration | None:
+    """The registration a token names, or ``None`` when it is tampered with,
+    unknown or withdrawn (expiry is :func:`check_token`'s business)."""
+    payload = _payload(token, purpose)
+    if payload is None:
+        return None
+    uid, version = payload
+    return (
+        Registration.objects.select_related("page")
+        .filter(uid=uid, link_version=version)
+        .first()
+    )
+
+
+def withdraw_event_links(event) -> int:
+    """Make every cancel and join link mailed so far for ``event`` stop working.
+
+    New emails carry new links. Returns how many registrations that concerns.
+    """
+    return Registration.objects.filter(page_id=event.pk).update(
+        link_version=F("link_version") + 1
+    )
 
 
 # -- absolute URLs -----------------------------------------------------------------------

@@ -22,22 +22,29 @@ def _not_found(request: HttpRequest) -> HttpResponse:
     return render(request, "wagtail_webinars/link_not_found.html", status=404)
 
 
+def _refused(request: HttpRequest, check: links.LinkCheck, purpose: str) -> HttpResponse:
+    """The friendly page for a link that opens nothing: unknown (404), or
+    withdrawn or expired (410 Gone: it worked once and never will again)."""
+    if check.problem == links.UNKNOWN:
+        return _private(_not_found(request))
+    event = check.registration.page.specific if check.registration else None
+    context = {"problem": check.problem, "purpose": purpose, "event": event}
+    return _private(render(request, "wagtail_webinars/link_expired.html", context, status=410))
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks for confirmation (mail scanners follow GETs); only POST cancels."""
-    registration = links.read_token(token, links.CANCEL)
-    if registration is None:
-        response = _not_found(request)
-    else:
-        event = registration.page.specific
-        context = {"registration": registration, "event": event}
-        if request.method == "POST":
-            registration = service.cancel(registration)
-            context["registration"] = registration
-            context["cancelled_now"] = True
-        response = render(request, "wagtail_webinars/cancel.html", context)
-    return _private(response)
+    check = links.check_token(token, links.CANCEL)
+    if check.problem:
+        return _refused(request, check, links.CANCEL)
+    registration = check.registration
+    context = {"registration": registration, "event": registration.page.specific}
+    if request.method == "POST":
+        context["registration"] = service.cancel(registration)
+        context["cancelled_now"] = True
+    return _private(render(request, "wagtail_webinars/cancel.html", context))
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -60,9 +67,10 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
     inside the attendance window. Only the POST is a click; it is recorded and
     redirected to the meeting. The rules are in :mod:`wagtail_webinars.joins`.
     """
-    registration = links.read_token(token, links.JOIN)
-    if registration is None:
-        return _private(_not_found(request))
+    check = links.check_token(token, links.JOIN)
+    if check.problem:
+        return _refused(request, check, links.JOIN)
+    registration = check.registration
     state = joins.join_state(registration)
     if request.method == "POST" and state.can_join:
         try:

@@ -94,6 +94,9 @@ class Registration(AbstractFormSubmission):
     reminder_resend_count = models.PositiveIntegerField(default=0, editable=False)
     reminder_resent_at = models.DateTimeField(null=True, blank=True, editable=False)
 
+    # Signed links carry this; raising it withdraws every link mailed so far.
+    link_version = models.PositiveIntegerField(default=0, editable=False)
+
     # -- join link and check-in -----------------------------------------------------------
     join_opened_at = models.DateTimeField(null=True, blank=True, editable=False)
     join_clicked_at = models.DateTimeField(null=True, blank=True, editable=False)
