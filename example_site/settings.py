@@ -9,9 +9,48 @@ import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("WEBINARS_VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-not-secret-change-me")
+
+def _private_dir(path: Path) -> Path:
+    """A folder only its owner can read: it holds the database, mail and the key."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
+
+
+def _private_file(path: Path) -> Path:
+    """Create ``path`` (if missing) readable and writable by its owner only."""
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    path.chmod(0o600)
+    return path
+
+
+def _secret_key(path: Path) -> str:
+    """DJANGO_SECRET_KEY, else a random key made on first run and kept in the data
+    folder. Every cancel and join link is signed with it: there is no public
+    fallback that would let anyone forge them."""
+    if os.environ.get("DJANGO_SECRET_KEY"):
+        return os.environ["DJANGO_SECRET_KEY"]
+    from django.core.management.utils import get_random_secret_key
+
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        key = path.read_text().strip()
+        if key:
+            return key
+        # An empty file (a run stopped mid-write): make a new key.
+        fd = os.open(path, os.O_TRUNC | os.O_WRONLY)
+    with os.fdopen(fd, "w") as handle:
+        key = get_random_secret_key()
+        handle.write(key + "\n")
+    return key
+
+
+_private_dir(VAR_DIR)
+SECRET_KEY = _secret_key(VAR_DIR / "secret_key")
+# DEBUG is a local-demo convenience only; production settings turn it off
+# (example_site/settings_production.py, docs/deployment.md).
 DEBUG = os.environ.get("DJANGO_DEBUG", "1") == "1"
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
 
@@ -83,6 +122,9 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    if not os.environ.get("DATABASE_URL"):
+        # Registrants' names and emails live in it: owner only, from the start.
+        _private_file(VAR_DIR / "demo.sqlite3")
 
 # Shared by the web process and the worker (the Zoom access token lives here).
 CACHES = {
@@ -109,7 +151,7 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 
 # Mail the demo "sends" is written to files a person can open: var/mail/*.log
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
-EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+EMAIL_FILE_PATH = str(_private_dir(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = "events@example.edu"
 
 # django-q2 with the ORM broker: no extra service for the demo.

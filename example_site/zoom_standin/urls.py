@@ -1,12 +1,19 @@
 """The stand-in's URLs, mounted at ``/zoom-standin/`` by the example site.
 
 ``oauth/token`` and ``v2/...`` mirror Zoom's own hosts; the rest is for people
-and tests (dashboard, JSON state, failure switch, join links).
+and tests (dashboard, JSON state, failure switch, join links). The dashboard and
+the JSON state list registrants' names and emails, so they need a staff login
+(Wagtail's login page); the API keeps Zoom's OAuth.
 """
 
-from django.urls import path
+from django.contrib.auth.decorators import user_passes_test
+from django.urls import path, reverse_lazy
 
 from . import views
+
+staff_only = user_passes_test(
+    lambda user: user.is_active and user.is_staff, login_url=reverse_lazy("wagtailadmin_login")
+)
 
 app_name = "zoom_standin"
 
@@ -14,8 +21,8 @@ M = {"kind": "meeting"}
 W = {"kind": "webinar"}
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("state.json", views.state, name="state"),
+    path("", staff_only(views.dashboard), name="dashboard"),
+    path("state.json", staff_only(views.state), name="state"),
     path("oauth/token", views.oauth_token, name="oauth_token"),
     # Zoom's REST API (v2): meetings, webinars, registrants, reports.
     path("v2/meetings/<int:zoom_id>", views.get_meeting, M, name="meeting"),

@@ -332,8 +332,16 @@ def test_control_meeting(api):
 
 
 # -- pages for people --------------------------------------------------------------------------
-def test_dashboard_and_state(api, client):
+def test_dashboard_and_state_need_a_staff_login(api, client, django_user_model):
     add(api, "ada@example.org")
+    for name in ("zoom_standin:dashboard", "zoom_standin:state"):
+        anonymous = client.get(reverse(name))
+        assert anonymous.status_code == 302
+        assert anonymous["Location"].startswith(reverse("wagtailadmin_login"))
+        assert "ada@example.org" not in anonymous.content.decode()
+    client.force_login(django_user_model.objects.create_user("visitor", password="pw"))
+    assert client.get(reverse("zoom_standin:state")).status_code == 302  # not staff
+    client.force_login(django_user_model.objects.create_user("host", password="pw", is_staff=True))
     page = client.get(reverse("zoom_standin:dashboard"))
     assert page.status_code == 200
     assert "ada@example.org" in page.content.decode()
