@@ -3,14 +3,19 @@
     python benchmarks/reminders.py                 # scratch SQLite in a temp dir
     DATABASE_URL=postgres://.../scratch python benchmarks/reminders.py
     python benchmarks/reminders.py --relay-delay 0.02   # a relay taking 20 ms a message
+    python benchmarks/reminders.py --relay-delay 0.02 --senders 4   # the sweep and 3 helpers
 
 DATABASE_URL, when set, must name a scratch database: the script migrates it
 and adds an event with its registrants. Prints the queries the sweep used
 (they must grow with batches, not registrants), messages per second and the
 process's peak memory. With ``--relay-delay`` every message waits that long, like
 a real SMTP relay: the sweep then stops at its time budget (half of
-Q_CLUSTER["timeout"]) and leaves the rest to the next sweep. Not part of the test
-suite: timings depend on the machine. Figures are recorded in benchmarks/RESULTS.md.
+Q_CLUSTER["timeout"]) and leaves the rest to the next sweep. With ``--senders N``
+(``REMINDER_SEND_TASKS``) the sweep queues N - 1 helpers; each runs here in a thread
+of its own (its own database and mail connection), as it would on a worker of its
+own; the figures then count every sender's messages (queries: the sweep's only).
+Not part of the test suite: timings depend on the machine. Figures are recorded in
+benchmarks/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 import tracemalloc
 from datetime import timedelta
@@ -112,6 +118,12 @@ def main() -> None:
         help="seconds each message takes to send (a slow SMTP relay); default 0",
     )
     parser.add_argument(
+        "--senders",
+        type=int,
+        default=1,
+        help="REMINDER_SEND_TASKS: the sweep and helpers sending one event at once",
+    )
+    parser.add_argument(
         "--tracemalloc",
         action="store_true",
         help="also measure Python allocations during the sweep (slows it down; "
@@ -134,6 +146,30 @@ def main() -> None:
             **settings.WAGTAIL_WEBINARS,
             "REMINDER_BATCH_SIZE": args.batch_size,
         }
+    helpers: list[threading.Thread] = []
+    helper_reports: list[dict] = []
+    if args.senders > 1:
+        from django.db import connections
+
+        from wagtail_webinars import jobs, tasks
+
+        settings.WAGTAIL_WEBINARS = {
+            **settings.WAGTAIL_WEBINARS,
+            "REMINDER_SEND_TASKS": args.senders,
+        }
+
+        def work(name, *task_args):
+            try:
+                helper_reports.append(getattr(tasks, name.rsplit(".", 1)[1])(*task_args))
+            finally:
+                connections.close_all()
+
+        def enqueue(name, *task_args):
+            helper = threading.Thread(target=work, args=(name, *task_args))
+            helpers.append(helper)
+            helper.start()
+
+        jobs.enqueue = enqueue  # a worker of its own for each queued helper
     if args.relay_delay:
         SlowRelayBackend.delay = args.relay_delay
         settings.EMAIL_BACKEND = "__main__.SlowRelayBackend"
@@ -148,7 +184,11 @@ def main() -> None:
     with CaptureQueriesContext(connection) as queries:
         started = time.perf_counter()
         report = reminders.send_due_reminders()
+        for helper in helpers:
+            helper.join()
         elapsed = time.perf_counter() - started
+    report.sent += sum(r["sent"] for r in helper_reports)
+    report.failed += sum(r["failed"] for r in helper_reports)
     traced_peak = tracemalloc.get_traced_memory()[1] / 2**20 if args.tracemalloc else None
     tracemalloc.stop()
 
@@ -156,6 +196,7 @@ def main() -> None:
     print(f"database:          {connection.vendor} ({settings.DATABASES['default']['NAME']})")
     print(f"event:             {event.pk} starting {event.start.isoformat()}")
     print(f"registrants:       {args.registrants}")
+    print(f"senders:           {max(args.senders, 1)} (the sweep and {len(helpers)} helpers)")
     print(f"batch size:        {batch_size} ({batches} batches)")
     print(f"sent / failed:     {report.sent} / {report.failed}")
     budget = mail_batches.time_budget()

@@ -819,3 +819,102 @@ def test_a_spent_budget_still_makes_progress(make_event, settings, fake_clock):
     report = reminders.resend_event_reminders(first.pk, timezone.now())
     assert (report.sent, report.out_of_time) == (1, True)  # the continuation sent the other
     assert sorted(outbox_to()) == sorted(r.email for r in regs[:2])
+
+
+# -- several senders for one event (issue 13: reminders scale with workers) ---------------
+
+
+def test_sweep_queues_helpers_for_a_big_event(make_event, webinar_settings, monkeypatch):
+    from wagtail_webinars import jobs
+
+    queued = []
+    monkeypatch.setattr(jobs, "enqueue", lambda name, *args: queued.append((name, *args)))
+    webinar_settings(REMINDER_BATCH_SIZE=2, REMINDER_SEND_TASKS=3)
+    with time_machine.travel(ny(2026, 6, 10, 12, 30), tick=False):
+        big = make_event(start=ny(2026, 6, 10, 14, 0))
+        small = make_event(start=ny(2026, 6, 10, 14, 0))
+        regs = register(big, 10) + register(small, 2)
+        report = reminders.send_due_reminders()
+        # Two helpers for the event of five batches; none for the one-batch event.
+        assert queued == [(jobs.SEND_EVENT_REMINDERS, big.pk)] * 2
+        assert report.sent == 12
+        # A helper that comes late finds everything sent: nobody gets it twice.
+        assert reminders.send_event_reminders(big.pk).sent == 0
+    assert sorted(outbox_to()) == sorted(r.email for r in regs)
+
+
+def test_one_sender_by_default_queues_nothing(make_event, monkeypatch):
+    from wagtail_webinars import jobs
+
+    queued = []
+    monkeypatch.setattr(jobs, "enqueue", lambda name, *args: queued.append((name, *args)))
+    with time_machine.travel(ny(2026, 6, 10, 12, 30), tick=False):
+        register(make_event(start=ny(2026, 6, 10, 14, 0)), 3)
+        assert reminders.send_due_reminders().sent == 3
+    assert queued == []
+
+
+def test_helper_for_an_event_no_longer_due_sends_nothing(make_event):
+    with time_machine.travel(ny(2026, 6, 10, 10, 0), tick=False):  # before the lead time
+        event = make_event(start=ny(2026, 6, 10, 14, 0))
+        register(event, 2)
+        assert reminders.send_event_reminders(event.pk).sent == 0
+        assert reminders.send_event_reminders(999_999).sent == 0
+    assert mail.outbox == []
+
+
+class RelayBackend(LocmemBackend):
+    """A relay that takes a few real milliseconds a message, so senders overlap."""
+
+    def send_messages(self, messages):
+        import time
+
+        time.sleep(0.005)
+        return super().send_messages(messages)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="parallel senders need PostgreSQL: row locks (FOR UPDATE SKIP LOCKED) and "
+    "parallel connections; SQLite serialises every writer",
+)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_sweep_and_helpers_on_several_workers_send_each_reminder_once(
+    make_event, webinar_settings, monkeypatch, settings
+):
+    """The sweep queues helpers; each runs on its own worker (here a thread with its
+    own connection) and mail connection. Each reminder goes out once, and the
+    helpers really share the work."""
+    from django.db import connections
+
+    from wagtail_webinars import jobs, tasks
+
+    settings.EMAIL_BACKEND = "tests.test_reminders.RelayBackend"
+    webinar_settings(REMINDER_BATCH_SIZE=5, REMINDER_SEND_TASKS=4)
+    event = make_event(start=timezone.now() + timedelta(minutes=60))
+    regs = register(event, 120)
+    threads, reports, errors = [], [], []
+
+    def worker(name, *args):
+        try:
+            reports.append(getattr(tasks, name.rsplit(".", 1)[1])(*args))
+        except Exception as err:  # surfaced below
+            errors.append(err)
+        finally:
+            connections.close_all()
+
+    def enqueue(name, *args):
+        thread = threading.Thread(target=worker, args=(name, *args))
+        threads.append(thread)
+        thread.start()
+
+    monkeypatch.setattr(jobs, "enqueue", enqueue)
+    sweep = reminders.send_due_reminders()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert len(threads) == 3  # three helpers beside the sweep
+    assert sweep.sent + sum(r["sent"] for r in reports) == 120
+    assert sorted(outbox_to()) == sorted(r.email for r in regs)  # each exactly once
+    assert Registration.objects.filter(page=event, reminder_sent_for=event.start).count() == 120
+    assert sum(1 for r in reports if r["sent"]) >= 1 and sweep.sent < 120

@@ -20,6 +20,9 @@ DEFAULTS: dict[str, Any] = {
     "REMINDER_LEAD_MINUTES": 120,
     # How many reminders go over one SMTP connection.
     "REMINDER_BATCH_SIZE": 200,
+    # How many worker tasks send one event's reminders at once (the sweep and
+    # its helpers); set it to the number of workers that may send mail.
+    "REMINDER_SEND_TASKS": 1,
     # A claimed-but-unsent reminder is taken over by a later sweep after this.
     "REMINDER_CLAIM_TIMEOUT_SECONDS": 300,
     # Attendance window for join-link clicks, relative to start and end.

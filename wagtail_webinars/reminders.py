@@ -132,6 +132,7 @@ def send_due_reminders(now: datetime | None = None) -> DeliveryReport:
         if report.out_of_time or (len(report.events) > 1 and mail_batches.out_of_time(deadline)):
             report.out_of_time = True
             continue
+        _call_helpers(event)
         report.add(mail_batches.run(sweep_run(event), deadline=deadline, now=now))
     if report.sent or report.failed or report.out_of_time:
         logger.info(
@@ -142,6 +143,54 @@ def send_due_reminders(now: datetime | None = None) -> DeliveryReport:
             "; out of time, the next sweep sends the rest" if report.out_of_time else "",
         )
     return report
+
+
+def _call_helpers(event: EventPageMixin) -> int:
+    """Queue helper tasks that send this event's reminders alongside the sweep.
+
+    With ``REMINDER_SEND_TASKS`` above 1, an event with more due reminders than
+    one batch gets up to that many senders at once (the sweep and its helpers),
+    each on its own worker and mail connection. They take batches from the same
+    rows; the claim (``SKIP LOCKED`` on PostgreSQL) gives each batch to one of
+    them, so every reminder still goes out once and throughput grows with the
+    workers. Returns how many were queued.
+    """
+    senders = get_setting("REMINDER_SEND_TASKS")
+    if senders <= 1:
+        return 0  # no extra query either: one sender is the sweep itself
+    batches = -(-sweep_run(event).due.count() // get_setting("REMINDER_BATCH_SIZE"))
+    helpers = min(senders, batches) - 1
+    for _ in range(helpers):
+        jobs.enqueue(jobs.SEND_EVENT_REMINDERS, event.pk)
+    return max(helpers, 0)
+
+
+def send_event_reminders(event_id: int, now: datetime | None = None) -> DeliveryReport:
+    """Task body of a sweep's helper: send due reminders of one event, as the
+    sweep does, until none is left or the time budget is spent."""
+    now = now or timezone.now()
+    report = DeliveryReport()
+    event = _event_page(event_id)
+    if event is None or not _is_due(event, now):
+        return report
+    report.events.append(event.pk)
+    report.add(
+        mail_batches.run(sweep_run(event), deadline=mail_batches.deadline_from_now(), now=now)
+    )
+    if report.sent or report.failed:
+        logger.info(
+            "reminder helper for event %s: %s sent, %s failed",
+            event_id,
+            report.sent,
+            report.failed,
+        )
+    return report
+
+
+def _is_due(event: EventPageMixin, now: datetime) -> bool:
+    # The rule of due_events(), for one event already loaded.
+    closes_after = timedelta(minutes=get_setting("ATTENDANCE_CLOSES_MINUTES_AFTER"))
+    return event.live and event.reminder_due_at <= now < event.end + closes_after
 
 
 def sweep_run(event: EventPageMixin) -> mail_batches.Run:

@@ -52,6 +52,11 @@ def send_due_reminders() -> dict:
     return reminders.send_due_reminders().as_dict()
 
 
+def send_event_reminders(event_id: int) -> dict:
+    """A helper of the sweep: send one event's due reminders on another worker."""
+    return reminders.send_event_reminders(event_id).as_dict()
+
+
 def resend_reminder(registration_id: int, requested_at: datetime) -> dict:
     """Staff asked to resend one registration's reminder at ``requested_at``."""
     return reminders.resend_reminder(registration_id, requested_at).as_dict()
