@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import dj_database_url
@@ -12,9 +13,15 @@ VAR_DIR = Path(os.environ.get("WEBINARS_VAR_DIR", BASE_DIR / "var"))
 
 
 def _private_dir(path: Path) -> Path:
-    """A folder only its owner can read: it holds the database, mail and the key."""
+    """A folder only its owner can read: it holds the database, mail and the key.
+
+    A folder that exists already is tightened only when it is ours and not a
+    shared one (sticky, like /tmp): WEBINARS_VAR_DIR may name any folder.
+    """
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.chmod(0o700)
+    info = path.stat()
+    if info.st_uid == os.getuid() and not info.st_mode & stat.S_ISVTX:
+        path.chmod(0o700)
     return path
 
 

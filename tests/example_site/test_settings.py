@@ -76,3 +76,13 @@ def test_production_settings_pass_check_deploy(tmp_path):
     )
     assert answer.returncode == 0, answer.stdout + answer.stderr
     assert "System check identified no issues" in answer.stdout
+
+
+def test_a_shared_folder_is_left_as_it_is(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)  # like /tmp
+    _settings_key(shared)
+    assert _mode(shared) == 0o1777
+    assert _mode(shared / "secret_key") == 0o600
+    assert _mode(shared / "mail") == 0o700
