@@ -12,7 +12,7 @@ from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from .admin import actions, events, registrations, submissions
-from .models import Registration, event_page_models
+from .models import EventPageMixin, Registration, event_page_models
 from .permissions import VIEW, registration_policy
 
 
@@ -113,6 +113,10 @@ def register_viewsets():
 
 
 # -- Wagtail's form submissions of event pages: the registration policy ------------------
+
+# Every event page model (ours or a host project's, all built on the mixin) lists its
+# submissions with the policy-checked view; the models need not know the admin.
+EventPageMixin.submissions_list_view_class = submissions.EventSubmissionsListView
 
 
 @hooks.register("register_admin_urls", order=-1)

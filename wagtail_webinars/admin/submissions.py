@@ -13,8 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from wagtail.contrib.forms.views import DeleteSubmissionsView, SubmissionsListView
 
+from ..models.pages import event_page_models
 from ..permissions import DELETE, VIEW, registration_policy
-from .events import is_event_page
 from .exports import RegistrationExportMixin
 
 
@@ -34,8 +34,7 @@ class EventSubmissionsDeleteView(DeleteSubmissionsView):
         page = get_object_or_404(
             swapper.load_model("wagtailcore", "Page"), id=kwargs.get("page_id")
         )
-        if is_event_page(page) and not registration_policy.user_can_for_event(
-            request.user, DELETE, page
-        ):
+        is_event = issubclass(page.specific_class or type(page), tuple(event_page_models()))
+        if is_event and not registration_policy.user_can_for_event(request.user, DELETE, page):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)

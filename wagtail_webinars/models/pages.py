@@ -98,13 +98,10 @@ class EventPageMixin:
         fields += [(f.clean_name, f.label) for f in self.get_form_fields()]
         return fields
 
-    def get_submissions_list_view_class(self):
-        # Wagtail shows a form page's submissions to anyone who may edit the page;
-        # registrations are personal data: this view asks the registration policy,
-        # and its exports have safe cells in campus time.
-        from ..admin.submissions import EventSubmissionsListView
-
-        return EventSubmissionsListView
+    #: Wagtail's submissions list for this page. The admin sets its own view here
+    #: (``wagtail_hooks.py``): registrations are personal data, so that view asks the
+    #: registration policy, and its exports have safe cells in campus time.
+    submissions_list_view_class = None
 
     def registration_closed_reason(self, now: datetime | None = None) -> str | None:
         """Why a visitor cannot register now, or ``None`` when they can (capacity aside)."""
