@@ -56,3 +56,24 @@ class TestWagtailSubmissions:
         rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
         assert rows[0][:5] == ["Registered", "First name", "Last name", "Email", "Status"]
         assert rows[1][1:5] == ["Ada", "L", "ada@example.org", "Registered"]
+
+
+def test_a_re_registration_is_listed_by_its_new_time(staff_client, make_event):
+    """The list is ordered (newest first) by the same "registered at" it shows."""
+    from datetime import timedelta
+
+    from wagtail_webinars.models import Registration
+
+    event = make_event(kind="vimeo")
+    first = service.register(
+        event, email="first@example.org", first_name="First", last_name="P"
+    ).registration
+    second = service.register(
+        event, email="second@example.org", first_name="Second", last_name="P"
+    ).registration
+    Registration.objects.filter(pk=first.pk).update(
+        registered_at=second.registered_at + timedelta(minutes=5)
+    )
+    url = reverse("wagtailforms:list_submissions", args=(event.pk,))
+    html = staff_client.get(url).content.decode()
+    assert html.index("first@example.org") < html.index("second@example.org")
