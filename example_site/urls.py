@@ -5,10 +5,13 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from wagtail_webinars.graphql.views import graphql_view
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("events/", include("wagtail_webinars.urls")),
+    path("graphql/", graphql_view, name="graphql"),
     path("zoom-standin/", include("example_site.zoom_standin.urls")),
     path("", include(wagtail_urls)),
 ]

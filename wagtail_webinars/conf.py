@@ -58,6 +58,13 @@ DEFAULTS: dict[str, Any] = {
     # registrations are anonymised or deleted; None: only by the command, no schedule.
     "RETENTION_DAYS": None,
     "RETENTION_MODE": "anonymise",
+    # GraphQL API limits: nesting depth, fields selected per request, introspection
+    # (None: only with DEBUG), and `register` calls per client address (django-ratelimit
+    # rate such as "10/m"; None switches it off).
+    "GRAPHQL_MAX_DEPTH": 10,
+    "GRAPHQL_MAX_SELECTIONS": 250,
+    "GRAPHQL_INTROSPECTION": None,
+    "GRAPHQL_REGISTER_RATE": "10/m",
 }
 
 ZOOM_CREDENTIAL_SETTINGS = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")

@@ -1,3 +1,4 @@
+from .api_tokens import ApiToken
 from .pages import (
     AbstractEventPage,
     EventPage,
@@ -10,6 +11,7 @@ from .settings import EmailBrandingSettings
 
 __all__ = [
     "AbstractEventPage",
+    "ApiToken",
     "EmailBrandingSettings",
     "EventPage",
     "EventPageMixin",
