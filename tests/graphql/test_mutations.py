@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from tests.factories import RegistrationFactory
-from wagtail_webinars import tokens
+from wagtail_webinars import links as tokens
 from wagtail_webinars.models import Registration, RegistrationFormField
 
 pytestmark = pytest.mark.django_db

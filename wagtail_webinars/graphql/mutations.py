@@ -16,8 +16,8 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django_ratelimit.core import is_ratelimited
 
+from .. import links
 from .. import registration as service
-from .. import tokens
 from ..conf import get_setting
 from ..models import Registration
 from .permissions import ADD, get_caller
@@ -185,7 +185,7 @@ class CancelRegistration(graphene.Mutation):
 
     @classmethod
     def mutate(cls, root, info, token):
-        registration = tokens.read_token(str(token)[:500], tokens.CANCEL)
+        registration = links.read_token(str(token)[:500], links.CANCEL)
         if registration is None:
             return cls(
                 ok=False,
