@@ -19,10 +19,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.utils.translation import gettext as _
 from graphql import GraphQLError
 
-try:
-    from ..permissions import registration_policy
-except ImportError:  # TEMPORARY until engineer B's policy lands: same names, same rule.
-    from ._policy_shim import registration_policy
+from ..permissions import registration_policy
 
 VIEW = "view"
 ADD = "add"
