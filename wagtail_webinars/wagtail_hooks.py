@@ -167,3 +167,28 @@ def refresh_zoom_on_publish(request, page):
 @hooks.register("after_publish_page")
 def backfill_zoom_after_publish(request, page):
     events.backfill_after_publish(request, page)
+
+
+# -- GraphQL API tokens (Settings menu) ----------------------------------------------
+
+
+@hooks.register("register_admin_viewset")
+def register_api_token_viewset():
+    from .graphql.admin_tokens import api_token_viewset
+
+    return api_token_viewset
+
+
+# wagtail-grapple (when installed) builds its schema from these hooks.
+@hooks.register("register_schema_query")
+def register_graphql_queries(query_mixins):
+    from .graphql.grapple_hooks import add_queries
+
+    add_queries(query_mixins)
+
+
+@hooks.register("register_schema_mutation")
+def register_graphql_mutations(mutation_mixins):
+    from .graphql.grapple_hooks import add_mutations
+
+    add_mutations(mutation_mixins)

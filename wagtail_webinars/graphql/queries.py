@@ -11,8 +11,7 @@ from wagtail.models import Site
 
 from ..models import Registration, event_page_models
 from . import types
-from .events import find_events, load_events, visible_events
-from .headcount_types import Headcount
+from .events import batch_of, find_events, visible_events
 from .permissions import VIEW, get_caller, require_for_event
 
 
@@ -31,13 +30,21 @@ def parse_id(value, what: str = "event") -> int:
 
 
 def visible_event(info, event_id: int):
-    """The event with this id, if the caller may see it; else ``None``."""
+    """The event with this id, if the caller may see it; else ``None`` (one query per
+    event table; kept for the request, so its questions need no second look-up)."""
     caller = get_caller(info)
     for model in event_page_models():
-        pk = visible_events(model, caller).filter(pk=event_id).values_list("pk", flat=True).first()
-        if pk is not None:
-            return load_events([(model, pk)])[0]
+        event = visible_events(model, caller).filter(pk=event_id).first()
+        if event is not None:
+            return remember(info, event)
     return None
+
+
+def remember(info, event):
+    batch_of(event)
+    cache = getattr(info.context, "__dict__", {}).setdefault("_webinars_events", {})
+    cache[event.pk] = event
+    return event
 
 
 def event_by_path(info, url_path: str):
@@ -50,11 +57,9 @@ def event_by_path(info, url_path: str):
     full = site.root_page.url_path.rstrip("/") + path.rstrip("/") + "/"
     caller = get_caller(info)
     for model in event_page_models():
-        pk = (
-            visible_events(model, caller).filter(url_path=full).values_list("pk", flat=True).first()
-        )
-        if pk is not None:
-            return load_events([(model, pk)])[0]
+        event = visible_events(model, caller).filter(url_path=full).first()
+        if event is not None:
+            return remember(info, event)
     return None
 
 
@@ -119,11 +124,6 @@ class Query(graphene.ObjectType):
         event_id=graphene.ID(required=True),
         description="An event's registrations (needs the registration view permission).",
     )
-    event_headcount = graphene.Field(
-        Headcount,
-        event_id=graphene.ID(required=True),
-        description="An event's figures (needs the registration view permission).",
-    )
 
     def resolve_events(root, info, **filters):
         for key in ("first", "last", "before", "after", "offset"):
@@ -141,13 +141,3 @@ class Query(graphene.ObjectType):
         event_id = parse_id(event_id)
         require_for_event(info, VIEW, event_id)
         return Registration.objects.filter(page_id=event_id).order_by("registered_at", "pk")
-
-    def resolve_event_headcount(root, info, event_id):
-        from ..headcounts import headcounts_for_events
-
-        event_id = parse_id(event_id)
-        require_for_event(info, VIEW, event_id)
-        event = visible_event(info, event_id)
-        if event is None:
-            return None
-        return headcounts_for_events([event])[event.pk]

@@ -18,7 +18,7 @@ from wagtail.rich_text import expand_db_html
 from ..conf import campus_time_zone_name
 from ..models import EventPage, EventPageMixin, Registration
 from .events import batch_of
-from .permissions import VIEW, get_caller, require_for_event
+from .permissions import VIEW, get_caller
 
 MAX_PAGE_SIZE = 100
 
@@ -58,10 +58,6 @@ class Event(DjangoObjectType):
     )
     spots_left = graphene.Int(description="Places left; null for no limit.")
     description = graphene.String(description="The description, rendered as HTML.")
-    headcount = graphene.Field(
-        "wagtail_webinars.graphql.headcount_types.Headcount",
-        description="The event's figures (needs the registration view permission).",
-    )
 
     @classmethod
     def is_type_of(cls, root, info):
@@ -107,10 +103,6 @@ class Event(DjangoObjectType):
     def resolve_description(self, info):
         return expand_db_html(self.description or "")
 
-    def resolve_headcount(self, info):
-        require_for_event(info, VIEW, self.pk)
-        return batch_of(self).headcount(self)
-
 
 def closed_reason(event) -> str | None:
     """The page's own reason (dates, started), then capacity: what the form would say."""
@@ -133,16 +125,18 @@ class Answer(graphene.ObjectType):
 
 def question_labels(info, event_id: int) -> list[tuple[str, str]]:
     """``[(field name, label)]`` of an event's extra questions, once per request."""
-    cache = info.context.__dict__.setdefault("_webinars_questions", {})
+    context = getattr(info.context, "__dict__", {})
+    cache = context.setdefault("_webinars_questions", {})
     if event_id not in cache:
         from ..models import event_page_models
 
-        labels = []
-        for model in event_page_models():
-            event = model.objects.filter(pk=event_id).first()
-            if event is not None:
-                labels = [(f.clean_name, f.label) for f in event.get_form_fields()]
-                break
+        event = context.get("_webinars_events", {}).get(event_id)
+        if event is None:
+            for model in event_page_models():
+                event = model.objects.filter(pk=event_id).first()
+                if event is not None:
+                    break
+        labels = [(f.clean_name, f.label) for f in event.get_form_fields()] if event else []
         cache[event_id] = labels
     return cache[event_id]
 
