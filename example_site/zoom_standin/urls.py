@@ -42,6 +42,18 @@ urlpatterns = [
         name="webinar_registrant_status",
     ),
     path(
+        "v2/meetings/<int:zoom_id>/registrants/<str:registrant_id>",
+        views.registrant,
+        M,
+        name="meeting_registrant",
+    ),
+    path(
+        "v2/webinars/<int:zoom_id>/registrants/<str:registrant_id>",
+        views.registrant,
+        W,
+        name="webinar_registrant",
+    ),
+    path(
         "v2/meetings/<int:zoom_id>/batch_registrants",
         views.batch_registrants,
         M,

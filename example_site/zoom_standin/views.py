@@ -371,6 +371,31 @@ def registrants(request: HttpRequest, kind: str, zoom_id: int) -> JsonResponse:
     return _add_registrant(request, meeting)
 
 
+@zoom_api
+@require_http_methods(["GET"])
+def registrant(request: HttpRequest, kind: str, zoom_id: int, registrant_id: str) -> JsonResponse:
+    """``GET .../registrants/{registrantId}``: one registrant, whatever their status."""
+    meeting = _find(kind, zoom_id)
+    if isinstance(meeting, JsonResponse):
+        return meeting
+    found = Registrant.objects.filter(meeting=meeting, registrant_id=registrant_id).first()
+    if found is None:
+        return zoom_error(404, 3000, f"Registrant {registrant_id} was not found.")
+    return JsonResponse(
+        {
+            "id": found.registrant_id,
+            "email": found.email,
+            "first_name": found.first_name,
+            "last_name": found.last_name,
+            "status": found.api_status,
+            "create_time": zoom_time(found.create_time),
+            "join_url": (
+                _join_url(request, meeting, found) if found.status == Registrant.APPROVED else ""
+            ),
+        }
+    )
+
+
 def _list_registrants(request: HttpRequest, meeting: Meeting) -> JsonResponse:
     status = request.GET.get("status") or Registrant.APPROVED
     if status not in (Registrant.APPROVED, Registrant.PENDING, Registrant.DENIED):
@@ -536,13 +561,12 @@ def batch_registrants(request: HttpRequest, kind: str, zoom_id: int) -> JsonResp
                 registrant = _new_registrant(
                     meeting, email, person["first_name"], person.get("last_name") or "", approve
                 )
-            answered.append(
-                {
-                    "email": registrant.email,
-                    "join_url": _join_url(request, meeting, registrant),
-                    "registrant_id": registrant.registrant_id,
-                }
-            )
+            entry = {"email": registrant.email, "registrant_id": registrant.registrant_id}
+            if registrant.status == Registrant.APPROVED:
+                # As for a single add: an existing cancelled registrant comes back
+                # unchanged, and a pending one, without a personal link.
+                entry["join_url"] = _join_url(request, meeting, registrant)
+            answered.append(entry)
     return JsonResponse({"registrants": answered}, status=200)
 
 

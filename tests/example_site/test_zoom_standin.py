@@ -356,3 +356,46 @@ def test_seed_is_idempotent():
     assert seed.seed_demo() == 0
     assert set(Meeting.objects.values_list("zoom_id", flat=True)) >= {MEETING, WEBINAR}
     assert Meeting.objects.get(zoom_id=MEETING).host_email == seed.DEMO_HOST_EMAIL
+
+
+# -- registrants who are not approved (as Zoom answers them) ------------------------------------
+def cancel_in_standin(api, rid, email, resource="meetings", zoom_id=MEETING):
+    body = {"action": "cancel", "registrants": [{"id": rid, "email": email}]}
+    assert send(api, "PUT", f"/{resource}/{zoom_id}/registrants/status", body).status_code == 204
+
+
+def test_re_adding_a_cancelled_email_returns_it_unchanged(api):
+    rid = add(api, "ada@example.org", auto_approve=True).json()["registrant_id"]
+    cancel_in_standin(api, rid, "ada@example.org")
+    again = add(api, "ada@example.org", auto_approve=True)
+    assert again.status_code == 201
+    assert again.json()["registrant_id"] == rid
+    assert "join_url" not in again.json()
+    batch = send(
+        api,
+        "POST",
+        f"/meetings/{MEETING}/batch_registrants",
+        {"auto_approve": True, "registrants": [{"email": "ada@example.org", "first_name": "A"}]},
+    )
+    assert batch.json()["registrants"] == [{"email": "ada@example.org", "registrant_id": rid}]
+    assert Registrant.objects.get(registrant_id=rid).status == "cancelled"
+    one = api.get(f"/zoom-standin/v2/meetings/{MEETING}/registrants/{rid}").json()
+    assert (one["status"], one["join_url"]) == ("denied", "")
+
+
+def test_manual_approval_gives_pending(api):
+    Meeting.objects.filter(zoom_id=WEBINAR).update(approval_type=1)
+    answer = add(api, "ada@example.org", resource="webinars", zoom_id=WEBINAR)
+    assert answer.status_code == 201 and "join_url" not in answer.json()
+    rid = answer.json()["registrant_id"]
+    one = api.get(f"/zoom-standin/v2/webinars/{WEBINAR}/registrants/{rid}").json()
+    assert one["status"] == "pending"
+    body = {"action": "approve", "registrants": [{"id": rid}]}
+    assert send(api, "PUT", f"/webinars/{WEBINAR}/registrants/status", body).status_code == 204
+    one = api.get(f"/zoom-standin/v2/webinars/{WEBINAR}/registrants/{rid}").json()
+    assert one["status"] == "approved" and one["join_url"]
+
+
+def test_unknown_registrant_is_not_found(api):
+    answer = api.get(f"/zoom-standin/v2/meetings/{MEETING}/registrants/nobody")
+    assert answer.status_code == 404 and answer.json()["code"] == 3000

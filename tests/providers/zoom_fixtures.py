@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import re
 from collections.abc import Callable, Iterator
 from urllib.parse import parse_qs, urlsplit
 
@@ -276,3 +277,142 @@ class FakeZoom:
 
 def timeout() -> Exception:
     return requests.ReadTimeout("read timed out")
+
+
+class KeptRegistrants:
+    """One meeting's registrants kept as Zoom keeps them, over ``responses`` callbacks.
+
+    Zoom's documented behaviour: an add for an email it already has answers with that
+    registrant unchanged (a cancelled one stays cancelled, no ``join_url``); manual
+    approval (``approval_type`` 1) answers pending unless ``auto_approve`` (meetings);
+    status updates change the status (at most 10 a day per registrant); ``GET
+    .../registrants/{id}`` and the list read it back.
+
+    ``faults`` is a list of ``(call, kind)`` used up in order: ``call`` is "add",
+    "batch", "status", "get" or "list"; ``kind`` is "500" (nothing done), "429"
+    (nothing done), "reset" (nothing done, connection reset) or "lost" (done, then
+    the answer is lost: a read timeout).
+    """
+
+    def __init__(self, fake: FakeZoom, meeting_id: str = MEETING_ID, resource: str = "meetings"):
+        self.fake = fake
+        self.meeting_id = meeting_id
+        self.resource = resource
+        self.approval_type = 0
+        #: email -> {"id", "status"} (Zoom's words: approved, pending, denied)
+        self.people: dict[str, dict] = {}
+        self.adds: dict[str, int] = {}
+        self.status_updates: dict[str, int] = {}
+        self.faults: list[tuple[str, str]] = []
+        base = f"/{resource}/{meeting_id}"
+        fake.callback("POST", f"{base}/registrants", self._add)
+        fake.callback("GET", f"{base}/registrants", self._list)
+        fake.callback("POST", f"{base}/batch_registrants", self._batch)
+        fake.callback("PUT", f"{base}/registrants/status", self._status)
+        fake.mock.add_callback(
+            "GET",
+            re.compile(re.escape(fake.url(f"{base}/registrants/")) + r"[^/?]+$"),
+            callback=self._get,
+        )
+
+    # -- what Zoom has -----------------------------------------------------------------
+    def status_of(self, email: str) -> str:
+        person = self.people.get(email.lower())
+        return person["status"] if person else ""
+
+    def join_url(self, rid: str) -> str:
+        return f"https://zoom.test/w/{self.meeting_id}?tk={rid}"
+
+    def _fault(self, call: str) -> str:
+        for i, (name, kind) in enumerate(self.faults):
+            if name == call:
+                del self.faults[i]
+                return kind
+        return ""
+
+    def _failed(self, kind: str):
+        if kind == "500":
+            return 500, {}, json.dumps({"message": "Internal error"})
+        if kind == "429":
+            return 429, {"Retry-After": "1"}, json.dumps({"code": 429, "message": "Slow down"})
+        raise requests.ConnectionError("connection reset by peer")
+
+    def _answer(self, kind: str, status: int, body: str):
+        if kind == "lost":
+            raise requests.ReadTimeout("read timed out")
+        return status, {}, body
+
+    def _take(self, email: str, first: str, auto_approve: bool) -> dict:
+        email = email.lower()
+        self.adds[email] = self.adds.get(email, 0) + 1
+        if email not in self.people:
+            approved = self.approval_type == 0 or (auto_approve and self.resource == "meetings")
+            rid = f"kr{len(self.people) + 1:04d}"
+            self.people[email] = {"id": rid, "status": "approved" if approved else "pending"}
+        return self.people[email]
+
+    def _add(self, request):
+        kind = self._fault("add")
+        if kind in ("500", "429", "reset"):
+            return self._failed(kind)
+        body = json.loads(request.body)
+        person = self._take(body["email"], body["first_name"], body.get("auto_approve") is True)
+        answer = registrant_payload(self.resource, self.meeting_id, person["id"], "")
+        if person["status"] == "approved":
+            answer["join_url"] = self.join_url(person["id"])
+        else:
+            answer.pop("join_url")
+        return self._answer(kind, 201, json.dumps(answer))
+
+    def _batch(self, request):
+        kind = self._fault("batch")
+        if kind in ("500", "429", "reset"):
+            return self._failed(kind)
+        body = json.loads(request.body)
+        answered = []
+        for item in body["registrants"]:
+            person = self._take(item["email"], item["first_name"], body.get("auto_approve") is True)
+            entry = {"email": item["email"], "registrant_id": person["id"]}
+            if person["status"] == "approved":
+                entry["join_url"] = self.join_url(person["id"])
+            answered.append(entry)
+        return self._answer(kind, 200, json.dumps({"registrants": answered}))
+
+    def _status(self, request):
+        kind = self._fault("status")
+        if kind in ("500", "429", "reset"):
+            return self._failed(kind)
+        body = json.loads(request.body)
+        new = {"approve": "approved", "cancel": "denied", "deny": "denied"}[body["action"]]
+        for item in body["registrants"]:
+            email = next((e for e, p in self.people.items() if p["id"] == item.get("id")), None)
+            if email is None:
+                return 400, {}, json.dumps({"code": 3000, "message": "Registrant not found."})
+            self.status_updates[email] = self.status_updates.get(email, 0) + 1
+            self.people[email]["status"] = new
+        return self._answer(kind, 204, "")
+
+    def _get(self, request):
+        kind = self._fault("get")
+        if kind in ("500", "429", "reset"):
+            return self._failed(kind)
+        rid = urlsplit(request.url).path.rsplit("/", 1)[1]
+        for email, person in self.people.items():
+            if person["id"] == rid:
+                item = listed_registrant(email, rid, person["status"])
+                item["join_url"] = self.join_url(rid) if person["status"] == "approved" else ""
+                return self._answer(kind, 200, json.dumps(item))
+        return 404, {}, json.dumps({"code": 3000, "message": f"Registrant {rid} was not found."})
+
+    def _list(self, request):
+        kind = self._fault("list")
+        if kind in ("500", "429", "reset"):
+            return self._failed(kind)
+        status = parse_qs(urlsplit(request.url).query).get("status", ["approved"])[0]
+        items = []
+        for email, person in self.people.items():
+            if person["status"] == status:
+                item = listed_registrant(email, person["id"], status)
+                item["join_url"] = self.join_url(person["id"]) if status == "approved" else ""
+                items.append(item)
+        return self._answer(kind, 200, json.dumps(list_payload(items)))

@@ -11,6 +11,7 @@ from django.utils import timezone
 from tests.factories import RegistrationFactory
 from tests.providers.zoom_fixtures import (
     MEETING_ID,
+    KeptRegistrants,
     listed_registrant,
     registrant_payload,
 )
@@ -355,3 +356,21 @@ def test_backfill_settles_a_cancelled_row_whose_add_landed(zoom, event, commit):
     ]
     row.refresh_from_db()
     assert (row.provider_status, row.sync_status) == ("cancelled", Sync.SYNCED)
+
+
+def test_backfill_of_an_email_zoom_has_cancelled_ends_approved_with_a_personal_link(
+    zoom, event, commit
+):
+    kept = KeptRegistrants(zoom)
+    kept.people["ada@example.org"] = {"id": "kr0009", "status": "denied"}
+    old = pending_row(event, email="ada@example.org")
+    new = pending_row(event, email="bob@example.org")
+    with commit():
+        sync.backfill_event(event.pk)
+    old.refresh_from_db()
+    new.refresh_from_db()
+    assert kept.status_of("ada@example.org") == kept.status_of("bob@example.org") == "approved"
+    for row in (old, new):
+        assert row.sync_status == Sync.SYNCED
+        assert row.provider_status == "approved"
+        assert row.provider_join_url == kept.join_url(row.provider_registrant_id)

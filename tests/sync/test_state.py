@@ -33,6 +33,7 @@ def test_next_step_ignores_a_registrant_of_another_meeting():
         provider_registrant_id="x",
         provider_status="approved",
         provider_meeting_id=MEETING_ID,
+        provider_join_url="https://zoom.test/w/1?tk=x",
     )
     assert state.next_step(r, MEETING_ID) is None
     assert state.next_step(r, NEW_ID) == state.ADD
@@ -56,7 +57,7 @@ def test_mark_synced_and_mark_sync_pending_agree():
 
 
 def test_next_step():
-    r = Registration(status="registered")
+    r = Registration(status="registered", provider_join_url="https://zoom.test/w/1?tk=x")
     assert state.next_step(r) == state.ADD
     r.sync_add_uncertain = True
     assert state.next_step(r) == state.LOOKUP
@@ -68,3 +69,20 @@ def test_next_step():
     assert state.next_step(r) is None
     r.provider_status = "approved"
     assert state.next_step(r) == state.CANCEL
+
+
+def test_next_step_reads_what_the_provider_has_when_it_is_not_known():
+    # An add answered without a status, or a status change whose answer was lost.
+    r = Registration(status="registered", provider_registrant_id="x", provider_status="unknown")
+    assert state.next_step(r) == state.READ
+    r.status = "cancelled"
+    assert state.next_step(r) == state.READ
+
+
+def test_approved_without_a_personal_link_is_not_done():
+    r = Registration(status="registered", provider_registrant_id="x", provider_status="approved")
+    assert state.next_step(r) == state.READ
+    r.provider_join_url = "https://zoom.test/w/1?tk=x"
+    assert state.next_step(r) is None
+    r.provider_status = "pending"  # manual approval in Zoom
+    assert state.next_step(r) == state.APPROVE

@@ -48,6 +48,9 @@ class ProviderStatus(models.TextChoices):
     APPROVED = "approved", _("Approved")
     PENDING = "pending", _("Waiting for approval")
     CANCELLED = "cancelled", _("Cancelled")
+    #: A change may or may not have reached the provider (its answer was lost): read
+    #: the registrant before deciding anything else.
+    UNKNOWN = "unknown", _("Not known yet")
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,10 @@ class Provider:
 
     def find_registrant(self, email: str) -> RegistrantRecord | None:
         raise UnsupportedOperation(self, "find_registrant")
+
+    def fetch_registrant(self, registrant_id: str) -> RegistrantRecord | None:
+        """The registrant as the provider has them now, or ``None`` when it has none."""
+        raise UnsupportedOperation(self, "fetch_registrant")
 
     def registrants(self) -> Iterator[RegistrantRecord]:
         """Every registrant of the meeting, whatever their status."""

@@ -77,3 +77,19 @@ class RegistrantTaken(ProviderError):
         super().__init__(
             "The provider answered with a registrant another registration already holds."
         )
+
+
+class MissingJoinLink(ProviderError):
+    """The provider has the registrant approved but gives no personal join link."""
+
+
+class StatusChangesUsedUp(ProviderAPIError):
+    """This registrant's status was changed as often today as we allow ourselves
+    (providers cap it: Zoom at 10 a day per registrant); try again after midnight UTC."""
+
+    def __init__(self, retry_after: float):
+        super().__init__(
+            "status changes for this registrant used up for today",
+            retry_after=retry_after,
+            transient=True,
+        )

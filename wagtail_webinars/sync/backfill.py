@@ -24,7 +24,6 @@ from wagtail_webinars.providers.base import (
     BATCH_RETRY,
     BATCH_ROWS,
     BATCH_UNSUPPORTED,
-    ProviderStatus,
 )
 from wagtail_webinars.providers.errors import ProviderError, RegistrantTaken
 
@@ -242,12 +241,13 @@ def _store_batch(event, meeting_id: str, chunk, records, later: list[int]) -> in
                 continue
             stored += 1
             hold_registrant(row, record, meeting_id)
-            row.provider_status = ProviderStatus.APPROVED
             row.sync_add_uncertain = False
             if next_step(row, meeting_id) is None:
                 row.mark_synced(now)
             else:
-                # Cancelled while the batch was in flight: cancel them in Zoom too.
+                # Cancelled while the batch was in flight, or the provider answered with
+                # a registrant that is not approved (an earlier cancelled one, manual
+                # approval): the single sync settles them.
                 later.append(row.pk)
         Registration.objects.bulk_update(fresh, STORED_FIELDS)
     return stored

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
 
@@ -15,6 +16,9 @@ from wagtail_webinars.models import Registration
 #: One sync run holds the registration's lock at most this long (a dead worker's
 #: lock expires; the sweeper then queues the row again).
 LOCK_SECONDS = 300
+#: Status changes (approve, cancel) we allow ourselves per registrant and UTC day:
+#: Zoom allows 10, and a few are left for staff working in Zoom itself.
+STATUS_CHANGES_PER_DAY = 8
 
 
 def _lock_key(registration_id: int) -> str:
@@ -53,6 +57,29 @@ def lock_rows(
 def unlock_rows(tokens: dict[int, str]) -> None:
     for pk, token in tokens.items():
         unlock(pk, token)
+
+
+def seconds_to_utc_midnight(now: datetime | None = None) -> float:
+    """When providers reset their per-day counters (Zoom: midnight UTC)."""
+    now = now or datetime.now(UTC)
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return (midnight - now).total_seconds()
+
+
+def spend_status_change(registration_id: int) -> bool:
+    """Count one status change (approve, cancel) of this registration today; False when
+    today's allowance (:data:`STATUS_CHANGES_PER_DAY`) is spent.
+
+    Counted in the shared cache, so every worker sees the same count.
+    """
+    key = f"wagtail_webinars:sync:status:{registration_id}:{datetime.now(UTC).date()}"
+    cache.add(key, 0, 60 * 60 * 25)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, 60 * 60 * 25)
+        count = 1
+    return count <= STATUS_CHANGES_PER_DAY
 
 
 def live_meeting_id(event) -> str:

@@ -28,14 +28,27 @@ from django.utils import timezone
 from wagtail_webinars import jobs
 from wagtail_webinars.models import Registration
 from wagtail_webinars.providers.base import ProviderStatus
-from wagtail_webinars.providers.errors import ProviderError, RegistrantTaken
+from wagtail_webinars.providers.errors import (
+    MissingJoinLink,
+    ProviderError,
+    RegistrantTaken,
+    StatusChangesUsedUp,
+)
 
-from .guards import live_meeting_id, lock, taken_elsewhere, unlock
+from .guards import (
+    live_meeting_id,
+    lock,
+    seconds_to_utc_midnight,
+    spend_status_change,
+    taken_elsewhere,
+    unlock,
+)
 from .state import (
     ADD,
     APPROVE,
     CANCEL,
     LOOKUP,
+    READ,
     REGISTRANT_FIELDS,
     after_failure,
     next_step,
@@ -104,10 +117,16 @@ def _sync(registration_id: int) -> str:
         if step == ADD and not _claim_add(registration_id, meeting_id):
             # The row changed since we read it (a backfill claimed it): look again.
             continue
+        before = registration.provider_status
         try:
+            if step in (APPROVE, CANCEL):
+                if not spend_status_change(registration_id):
+                    raise StatusChangesUsedUp(seconds_to_utc_midnight())
+                if not _claim_status_change(registration):
+                    continue
             changes = _run(step, provider, registration, meeting_id)
         except ProviderError as err:
-            outcome = _record_failure(registration, step, provider, err, event, meeting_id)
+            outcome = _record_failure(registration, step, provider, err, event, meeting_id, before)
             if outcome == "changed":
                 continue
             return outcome
@@ -115,7 +134,7 @@ def _sync(registration_id: int) -> str:
             # A bug or an impossible row; leave a reason instead of crashing the worker.
             logger.exception("sync of registration %s: %s impossible", registration_id, step)
             return _record_failure(
-                registration, step, provider, ProviderError(str(err)), event, meeting_id
+                registration, step, provider, ProviderError(str(err)), event, meeting_id, before
             )
         _apply(registration_id, changes, event, meeting_id)
     # Still changing after many rounds (someone toggling fast): the sweeper comes back.
@@ -137,6 +156,24 @@ def _claim_add(registration_id: int, meeting_id: str) -> bool:
     )
 
 
+def _claim_status_change(registration: Registration) -> bool:
+    """Write-ahead mark before a status change, as for an add: until the answer is
+    known, the provider's status is unknown, and a run that finds it so (after a lost
+    answer or a crash) reads the registrant before deciding anything else.
+
+    False when the row changed since it was read: the caller looks again.
+    """
+    claimed = Registration.objects.filter(
+        pk=registration.pk,
+        status=registration.status,
+        provider_registrant_id=registration.provider_registrant_id,
+        provider_status=registration.provider_status,
+    ).update(provider_status=ProviderStatus.UNKNOWN, updated_at=timezone.now())
+    if claimed:
+        registration.provider_status = ProviderStatus.UNKNOWN
+    return bool(claimed)
+
+
 def _run(step: str, provider, registration: Registration, meeting_id: str) -> dict:
     """Make the provider call for ``step``; return the field changes to store."""
     if step in (ADD, LOOKUP):
@@ -152,10 +189,20 @@ def _run(step: str, provider, registration: Registration, meeting_id: str) -> di
         return {
             "provider_registrant_id": record.registrant_id,
             "provider_join_url": record.join_url,
-            "provider_status": record.status or ProviderStatus.APPROVED,
+            "provider_status": record.status or ProviderStatus.UNKNOWN,
             "provider_meeting_id": meeting_id,
             "sync_add_uncertain": False,
         }
+    if step == READ:
+        found = provider.fetch_registrant(registration.provider_registrant_id)
+        if found is None:
+            # The provider no longer has them (deleted there): add them again if active.
+            return dict(REGISTRANT_FIELDS)
+        join_url = found.join_url or registration.provider_join_url
+        active = registration.status == Registration.Status.REGISTERED
+        if active and found.status == ProviderStatus.APPROVED and not join_url:
+            raise MissingJoinLink()
+        return {"provider_status": found.status, "provider_join_url": join_url}
     if step == APPROVE:
         provider.approve_registrant(registration)
         return {"provider_status": ProviderStatus.APPROVED}
@@ -208,11 +255,18 @@ def _what_the_provider_should_know(registration: Registration) -> tuple:
 
 
 def _record_failure(
-    seen: Registration, step: str, provider, err: ProviderError, event, meeting_id: str
+    seen: Registration,
+    step: str,
+    provider,
+    err: ProviderError,
+    event,
+    meeting_id: str,
+    status_before: str,
 ) -> str:
     """Store a failed call: pending with a retry time, or failed with a reason.
 
-    ``seen`` is the row as it was when the call was decided. Returns "changed"
+    ``seen`` is the row as it was when the call was made (``status_before``: the
+    provider's status before a status change was marked). Returns "changed"
     when it (or the event's meeting) changed meanwhile: the caller looks again
     instead of reporting a failure about a state that is gone.
     """
@@ -233,6 +287,14 @@ def _record_failure(
             # a meeting the event has left).
             locked.sync_add_uncertain = provider.might_have_landed(err) and not moved
             fields.append("sync_add_uncertain")
+        if (
+            step in (APPROVE, CANCEL)
+            and locked.provider_status == ProviderStatus.UNKNOWN == seen.provider_status
+            and not provider.might_have_landed(err)
+        ):
+            # The change certainly did not happen: the provider's status is what it was.
+            locked.provider_status = seen.provider_status = status_before
+            fields.append("provider_status")
         if moved or _what_the_provider_should_know(locked) != _what_the_provider_should_know(seen):
             locked.save(update_fields=fields)
             return "changed"

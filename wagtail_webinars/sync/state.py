@@ -27,6 +27,8 @@ ADD = "add"
 LOOKUP = "lookup"
 APPROVE = "approve"
 CANCEL = "cancel"
+#: Read the registrant's status (and personal link) from the provider.
+READ = "read"
 
 #: The registrant as the provider knows them; cleared when it belongs to another meeting.
 REGISTRANT_FIELDS = {
@@ -82,17 +84,24 @@ def next_step(registration: Registration, meeting_id: str = "") -> str | None:
             # An add may have reached the provider without our seeing the answer: look first.
             return LOOKUP
         return ADD if active else None
+    status = registration.provider_status
+    if status == ProviderStatus.UNKNOWN:
+        # A status change (or an add answered without a status) may or may not have
+        # landed: read what the provider has before deciding anything else.
+        return READ
     if active:
-        waiting = (ProviderStatus.CANCELLED, ProviderStatus.PENDING)
-        return APPROVE if registration.provider_status in waiting else None
-    return CANCEL if registration.provider_status != ProviderStatus.CANCELLED else None
+        if status in (ProviderStatus.CANCELLED, ProviderStatus.PENDING):
+            return APPROVE
+        # Approved, but without the personal link the reminder must carry.
+        return READ if not registration.provider_join_url else None
+    return CANCEL if status != ProviderStatus.CANCELLED else None
 
 
 def hold_registrant(row: Registration, record: RegistrantRecord, meeting_id: str) -> None:
     """Store the provider's registrant for meeting ``meeting_id`` on ``row`` (not saved)."""
     row.provider_registrant_id = record.registrant_id
     row.provider_join_url = record.join_url
-    row.provider_status = record.status or ProviderStatus.APPROVED
+    row.provider_status = record.status or ProviderStatus.UNKNOWN
     row.provider_meeting_id = meeting_id
 
 

@@ -14,10 +14,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..errors import (
+    MissingJoinLink,
     ProviderAPIError,
     ProviderAuthError,
     ProviderConfigurationError,
     RegistrantTaken,
+    StatusChangesUsedUp,
 )
 
 #: Zoom's codes for "these credentials do not work" (bad account, app, secret, disabled app).
@@ -97,6 +99,13 @@ def _code_and(code: int, test: Test) -> Test:
 #: "webinar"), ``%(id)s`` (the ID on the event page), ``%(detail)s`` (Zoom's words) and
 #: ``%(problem)s`` (what went wrong on the way to Zoom).
 MESSAGES: list[tuple[Test, str]] = [
+    (
+        lambda e: isinstance(e, StatusChangesUsedUp),
+        _(
+            "This registrant's status was changed in Zoom as often today as Zoom allows. "
+            "It is changed again after midnight UTC."
+        ),
+    ),
     (
         _code(4700),
         _(
@@ -224,6 +233,11 @@ def describe(error: Exception, *, what: str, meeting_id: str) -> str:
         return gettext(
             "Zoom is not set up on this site: %(detail)s Ask the site administrator."
         ) % {"detail": str(error)}
+    if isinstance(error, MissingJoinLink):
+        return gettext(
+            "Zoom has this registrant approved for the %(what)s but sent no personal join "
+            "link. Check the registrant in Zoom, then use Retry."
+        ) % {"what": what}
     if not isinstance(error, ProviderAPIError):
         return str(error)
     sentence = next((text for test, text in MESSAGES if test(error)), REFUSED)

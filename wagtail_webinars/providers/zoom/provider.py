@@ -28,6 +28,7 @@ from ..base import (
     Metadata,
     Participant,
     Provider,
+    ProviderStatus,
     RegistrantRecord,
 )
 from ..errors import ProviderAPIError, ProviderAuthError, ProviderConfigurationError
@@ -59,7 +60,25 @@ EMAIL_MAX = 128
 
 #: Zoom's registrant list has no "cancelled" status: a cancelled registrant is
 #: listed as "denied". Ours says "cancelled", the word staff use.
-ZOOM_STATUS_TO_OURS = {"approved": "approved", "pending": "pending", "denied": "cancelled"}
+ZOOM_STATUS_TO_OURS = {
+    "approved": ProviderStatus.APPROVED,
+    "pending": ProviderStatus.PENDING,
+    "denied": ProviderStatus.CANCELLED,
+    "cancelled": ProviderStatus.CANCELLED,
+}
+
+
+def _answered_status(item: dict) -> str:
+    """The registrant's status in an add (or batch add) answer.
+
+    Zoom answers an add for an email it already has with that registrant unchanged (a
+    cancelled one stays cancelled), and a meeting with manual approval answers
+    pending; neither answer has a ``join_url``, and none says the status. Only an
+    approved registrant comes with its personal link; otherwise the sync reads it.
+    """
+    if item.get("status") in ZOOM_STATUS_TO_OURS:
+        return ZOOM_STATUS_TO_OURS[item["status"]]
+    return ProviderStatus.APPROVED if item.get("join_url") else ProviderStatus.UNKNOWN
 
 
 class ZoomProvider(Provider):
@@ -243,7 +262,27 @@ class ZoomProvider(Provider):
             registrant_id=str(data["registrant_id"]),
             email=registration.email,
             join_url=data.get("join_url") or "",
-            status="approved",
+            status=_answered_status(data),
+        )
+
+    def fetch_registrant(self, registrant_id: str) -> RegistrantRecord | None:
+        """``GET .../registrants/{id}`` (Light): the registrant's status and personal link."""
+        try:
+            data = self._call("GET", f"/registrants/{registrant_id}") or {}
+        except ProviderAPIError as err:
+            if err.status == 404 or (code_of(err) == 3000 and registrant_not_found(err)):
+                return None
+            raise
+        status = ZOOM_STATUS_TO_OURS.get(data.get("status") or "", ProviderStatus.UNKNOWN)
+        if status == ProviderStatus.UNKNOWN:
+            raise ProviderAPIError(
+                gettext("Zoom's answer does not say this registrant's status"), transient=True
+            )
+        return RegistrantRecord(
+            registrant_id=str(data.get("id") or registrant_id),
+            email=str(data.get("email") or ""),
+            join_url=data.get("join_url") or "",
+            status=status,
         )
 
     def find_registrant(self, email: str) -> RegistrantRecord | None:
@@ -260,7 +299,7 @@ class ZoomProvider(Provider):
     def registrants(self) -> Iterator[RegistrantRecord]:
         """Every registrant of the meeting, approved first, then pending, then cancelled
         (Zoom lists one status per request; Medium rate label, pages of 300)."""
-        for status in ("approved", "pending", "denied"):
+        for status in ("approved", "pending", "denied"):  # Zoom's words
             for item in self._paginate(
                 lambda res: self._path("/registrants", res), "registrants", {"status": status}
             ):
@@ -338,7 +377,7 @@ class ZoomProvider(Provider):
                             registrant_id=str(item["registrant_id"]),
                             email=str(item.get("email") or ""),
                             join_url=item.get("join_url") or "",
-                            status="approved",
+                            status=_answered_status(item),
                         )
                     )
         return records
