@@ -92,3 +92,10 @@ class RegistrationFactory(factory.django.DjangoModelFactory):
     form_data = factory.LazyAttribute(
         lambda o: {"first_name": o.first_name, "last_name": o.last_name, "email": o.email}
     )
+    # A registrant the provider holds comes with its personal join link (Zoom gives one
+    # to every approved registrant; the sync never marks one Synced without it).
+    provider_join_url = factory.LazyAttribute(
+        lambda o: f"https://zoom.test/w/1?tk={o.provider_registrant_id}"
+        if getattr(o, "provider_registrant_id", "")
+        else ""
+    )
