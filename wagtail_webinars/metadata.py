@@ -244,10 +244,12 @@ def _set_location_values(event: EventPage, *, join_url: str, password: str) -> N
 
 def _fetch_warning(provider, err: ProviderError) -> str:
     if isinstance(err, ProviderAPIError) and err.transient:
+        # No answer at all: say what happened once, not "could not be reached" twice.
+        reason = err.message if err.status is None else provider.describe_error(err)
         return _(
             "Zoom could not be reached just now, so the join link and passcode were not "
             "refreshed. Publish again later, or use “Refresh from Zoom”. (%(reason)s)"
-        ) % {"reason": provider.describe_error(err)}
+        ) % {"reason": reason.rstrip(".")}
     return _("Could not read this event's meeting from Zoom. %(reason)s") % {
         "reason": provider.describe_error(err)
     }

@@ -1,7 +1,8 @@
 """Zoom's OpenAPI description (read from the shared checkout, never copied here) as validators.
 
 The spec lives beside the repository at ``../shared/zoom/ZoomMeetingAPISpec.openapi.json``
-(or wherever ``ZOOM_OPENAPI_SPEC`` points). Where it is absent, the contract tests skip.
+(or wherever ``ZOOM_OPENAPI_SPEC`` points). Where it is absent, the contract tests skip,
+except in CI (``CI=true``), where they fail: a green CI run means they ran.
 
 Validation is stricter than the spec on one point: objects may not carry
 properties the spec does not declare. Zoom's schemas allow anything extra, which
@@ -18,6 +19,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from jsonschema import Draft4Validator, FormatChecker
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +37,19 @@ def spec_missing_reason() -> str:
         f"Zoom's OpenAPI spec not found at {spec_path()} "
         "(set ZOOM_OPENAPI_SPEC to its path to run the contract tests)"
     )
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("1", "true", "yes")
+
+
+def require_spec() -> None:
+    """Skip the calling test when the spec is absent; fail it instead in CI."""
+    if spec_path().exists():
+        return
+    if in_ci():
+        pytest.fail(f"{spec_missing_reason()}; CI=true, so the contract tests must run")
+    pytest.skip(spec_missing_reason())
 
 
 @functools.cache

@@ -34,6 +34,8 @@ class ProviderAPIError(ProviderError):
     ``code`` the provider's own error code, ``message`` its text.
     ``retry_after`` (seconds), when set, says when trying again makes sense.
     ``transient`` says whether retrying later may succeed.
+    ``ours`` marks a ``message`` we wrote (no answer came, or one we could not use)
+    rather than the provider's own words.
     """
 
     def __init__(
@@ -44,8 +46,10 @@ class ProviderAPIError(ProviderError):
         code: int | str | None = None,
         retry_after: float | None = None,
         transient: bool = False,
+        ours: bool = False,
     ):
         self.message = message
+        self.ours = ours
         self.status = status
         self.code = code
         self.retry_after = retry_after

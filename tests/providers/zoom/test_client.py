@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+import responses
 import time_machine
 from django.core.cache import cache
 
@@ -16,6 +18,7 @@ from tests.providers.zoom_fixtures import (
     ACCESS_TOKEN,
     API,
     MEETING_ID,
+    OAUTH,
     SECRET,
     participant_payload,
     timeout,
@@ -27,7 +30,12 @@ from wagtail_webinars.providers.errors import (
     ProviderAuthError,
     ProviderConfigurationError,
 )
-from wagtail_webinars.providers.zoom.client import ZoomClient, parse_retry_after
+from wagtail_webinars.providers.zoom.client import (
+    MESSAGE_MAX,
+    ZoomClient,
+    parse_retry_after,
+    scrub,
+)
 from wagtail_webinars.providers.zoom.provider import ZoomMeetingProvider
 
 
@@ -314,3 +322,62 @@ def test_secrets_never_in_logs_or_errors(zoom, caplog):
         assert SECRET not in text
         assert ACCESS_TOKEN not in text
     assert repr(ZoomClient().credentials).count(SECRET) == 0
+
+
+# -- what an error keeps: Zoom's code and message, never credentials ------------------------------
+def test_error_text_never_keeps_credentials_zoom_echoes(zoom):
+    def echo_headers(request):
+        body = {
+            "code": 300,
+            "message": f"Bad request; headers were {dict(request.headers)!r}",
+            "debug": "raw body we must not keep",
+        }
+        return 400, {}, json.dumps(body)
+
+    zoom.callback("GET", f"/meetings/{MEETING_ID}", echo_headers)
+    with pytest.raises(ProviderAPIError) as caught:
+        ZoomClient().get(f"/meetings/{MEETING_ID}")
+    text = ZoomMeetingProvider({"meeting_id": MEETING_ID}).describe_error(caught.value)
+    for leaked in (ACCESS_TOKEN, "Bearer", "raw body"):
+        assert leaked not in text and leaked not in str(caught.value)
+    assert "code 300" in text
+
+
+def test_sign_in_error_never_keeps_basic_credentials(zoom):
+    def echo_auth(request):
+        body = {"reason": f"Invalid client: Authorization: {request.headers['Authorization']}"}
+        return 401, {}, json.dumps(body)
+
+    zoom.mock.remove(responses.POST, OAUTH)
+    zoom.mock.add_callback(responses.POST, OAUTH, callback=echo_auth)
+    with pytest.raises(ProviderAuthError) as caught:
+        ZoomClient().get(f"/meetings/{MEETING_ID}")
+    text = ZoomMeetingProvider({"meeting_id": MEETING_ID}).describe_error(caught.value)
+    basic = base64.b64encode(b"test-client:" + SECRET.encode()).decode()
+    for leaked in (basic, SECRET, "Basic "):
+        assert leaked not in text and leaked not in caught.value.message
+
+
+def test_scrub_cuts_long_bodies_and_credential_shapes():
+    assert scrub("x" * 1000).endswith("…") and len(scrub("x" * 1000)) == MESSAGE_MAX
+    assert "abc.def" not in scrub('{"authorization": "Bearer abc.def"}')
+    assert "dXNlcjpwdw==" not in scrub("Basic dXNlcjpwdw==")
+    assert scrub("Registration has not been enabled") == "Registration has not been enabled"
+
+
+# -- one voice ------------------------------------------------------------------------------------
+def test_no_answer_is_said_once(zoom):
+    zoom.raise_("GET", f"/meetings/{MEETING_ID}", requests.ConnectionError("reset"))
+    with pytest.raises(ProviderAPIError) as caught:
+        ZoomClient().get(f"/meetings/{MEETING_ID}")
+    text = ZoomMeetingProvider({"meeting_id": MEETING_ID}).describe_error(caught.value)
+    assert text == "Zoom could not be reached: the connection failed (ConnectionError)."
+
+
+def test_an_answer_we_could_not_read_is_not_put_in_zooms_mouth(zoom):
+    zoom.on("GET", f"/meetings/{MEETING_ID}", body="<html>not json</html>", status=200)
+    with pytest.raises(ProviderAPIError) as caught:
+        ZoomClient().get(f"/meetings/{MEETING_ID}")
+    text = ZoomMeetingProvider({"meeting_id": MEETING_ID}).describe_error(caught.value)
+    assert text == "Zoom sent an answer we could not read."
+    assert "Zoom said" not in text

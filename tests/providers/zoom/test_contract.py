@@ -20,15 +20,18 @@ from tests.providers import zoom_fixtures as fx
 from tests.providers.zoom_spec import (
     parameter_schema,
     request_schema,
+    require_spec,
     response_schema,
-    spec_missing_reason,
-    spec_path,
     validate,
 )
 from wagtail_webinars.models import Registration
 from wagtail_webinars.providers.zoom.provider import ZoomMeetingProvider, ZoomWebinarProvider
 
-pytestmark = pytest.mark.skipif(not spec_path().exists(), reason=spec_missing_reason())
+
+@pytest.fixture(autouse=True)
+def _spec():
+    require_spec()
+
 
 API_PATH = urlsplit(fx.API).path  # "/v2"
 

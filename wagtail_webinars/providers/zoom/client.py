@@ -18,10 +18,12 @@ Secrets (client secret, access tokens) never go into log lines or error messages
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import logging
+import re
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -163,6 +165,8 @@ class ZoomClient:
         self.timeout = timeout or _timeout_setting()
         self.session = session or get_session()
         self._wait = wait
+        #: Access tokens this client sent (scrubbed from any message Zoom echoes).
+        self._tokens_sent: set[str] = set()
 
     # -- token ---------------------------------------------------------------------
     @property
@@ -204,7 +208,9 @@ class ZoomClient:
         data = self._fetch_token()
         token = data.get("access_token")
         if not token:
-            raise ProviderAPIError(_("Zoom's sign-in answer has no access token"), transient=True)
+            raise ProviderAPIError(
+                _("Zoom's sign-in answer has no access token"), transient=True, ours=True
+            )
         api_base = self.api_url
         if data.get("api_url"):
             # The token tells us the account's regional API host, bare (no /v2).
@@ -231,13 +237,14 @@ class ZoomClient:
             )
         except requests.Timeout as err:
             raise ProviderAPIError(
-                _("Zoom's sign-in service did not answer in time"), transient=True
+                _("its sign-in service did not answer in time"), transient=True, ours=True
             ) from err
         except requests.RequestException as err:
             raise ProviderAPIError(
-                _("Could not reach Zoom's sign-in service (%(error)s)")
+                _("the connection to its sign-in service failed (%(error)s)")
                 % {"error": type(err).__name__},
                 transient=True,
+                ours=True,
             ) from err
         logger.info("zoom token request -> HTTP %s", response.status_code)
         if response.status_code >= 400:
@@ -248,12 +255,12 @@ class ZoomClient:
             )
             if response.status_code in (400, 401, 403):
                 raise ProviderAuthError(
-                    _("Zoom rejected the credentials: %(message)s") % {"message": message},
+                    message,
                     status=response.status_code,
                     code=code,
                 )
             raise ProviderAPIError(
-                _("Zoom's sign-in service failed: %(message)s") % {"message": message},
+                message,
                 status=response.status_code,
                 code=code,
                 retry_after=parse_retry_after(response.headers),
@@ -290,6 +297,7 @@ class ZoomClient:
                 _("Zoom sent an answer we could not read"),
                 status=response.status_code,
                 transient=True,
+                ours=True,
             ) from err
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
@@ -309,6 +317,7 @@ class ZoomClient:
             query["next_page_token"] = next_token
 
     def _send(self, method, url, token, params, json) -> requests.Response:
+        self._tokens_sent.add(token)
         try:
             response = self.session.request(
                 method,
@@ -319,11 +328,14 @@ class ZoomClient:
                 timeout=self.timeout,
             )
         except requests.Timeout as err:
-            raise ProviderAPIError(_("Zoom did not answer in time"), transient=True) from err
+            raise ProviderAPIError(
+                _("it did not answer in time"), transient=True, ours=True
+            ) from err
         except requests.RequestException as err:
             raise ProviderAPIError(
-                _("Could not reach Zoom (%(error)s)") % {"error": type(err).__name__},
+                _("the connection failed (%(error)s)") % {"error": type(err).__name__},
                 transient=True,
+                ours=True,
             ) from err
         # Method, path (meeting ids only) and status: never bodies (names, emails) or headers.
         logger.info(
@@ -357,11 +369,33 @@ class ZoomClient:
         )
 
     def _scrub(self, text: str) -> str:
-        # Zoom never echoes secrets as far as we know; this makes sure of it.
-        secret = self.credentials.client_secret
-        if secret and secret in text:
+        """Zoom's message, safe to store and show: no credential, however it was echoed."""
+        creds = self.credentials
+        basic = base64.b64encode(f"{creds.client_id}:{creds.client_secret}".encode()).decode()
+        return scrub(text, [creds.client_secret, basic, *self._tokens_sent])
+
+
+#: Anything shaped like credentials in a header: ``Authorization: …``, ``Bearer …``,
+#: ``Basic …`` (whatever the token looks like).
+_CREDENTIAL_PATTERNS = [
+    re.compile(r"""(?i)authorization["']?\s*[:=]\s*["']?[^\s,;"'}]+(\s+[^\s,;"'}]+)?"""),
+    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]+"),
+]
+#: Longer than any message of Zoom's: more is a body we should not keep.
+MESSAGE_MAX = 300
+
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` without the given secrets, anything that looks like an Authorization
+    header value, bearer token or basic credentials, and cut to :data:`MESSAGE_MAX`."""
+    for secret in secrets:
+        if secret:
             text = text.replace(secret, "[redacted]")
-        return text
+    for pattern in _CREDENTIAL_PATTERNS:
+        text = pattern.sub("[redacted]", text)
+    if len(text) > MESSAGE_MAX:
+        text = text[: MESSAGE_MAX - 1] + "…"
+    return text
 
 
 def _json_or_empty(response: requests.Response) -> dict:

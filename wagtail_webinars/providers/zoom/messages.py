@@ -129,6 +129,8 @@ MESSAGES: list[tuple[Test, str]] = [
         lambda e: e.transient and e.status is None,
         _("Zoom could not be reached: %(problem)s."),
     ),
+    # Our own sentence about an answer we could not use: said as it is.
+    (lambda e: e.ours, _("%(problem)s.")),
     (lambda e: e.transient, _("Zoom had a temporary problem. %(detail)s")),
     (
         _code(3027),
@@ -212,12 +214,15 @@ REFUSED = _("Zoom refused the request. %(detail)s")
 
 
 def zoom_detail(error: ProviderAPIError) -> str:
+    """Zoom's own words (and the status and code), or ``""`` when it said nothing."""
     bits = []
     if error.status is not None:
         bits.append(f"HTTP {error.status}")
     if error.code is not None:
         bits.append(f"code {error.code}")
     suffix = f" ({', '.join(bits)})" if bits else ""
+    if getattr(error, "ours", False) or not error.message:
+        return gettext("(%(bits)s)") % {"bits": ", ".join(bits)} if bits else ""
     return gettext("Zoom said: “%(message)s”%(suffix)s.") % {
         "message": (error.message or "").rstrip("."),
         "suffix": suffix,
@@ -245,5 +250,5 @@ def describe(error: Exception, *, what: str, meeting_id: str) -> str:
         "what": what,
         "id": meeting_id,
         "detail": zoom_detail(error),
-        "problem": error.message,
+        "problem": (error.message or "").rstrip("."),
     }

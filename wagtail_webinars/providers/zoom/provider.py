@@ -247,6 +247,7 @@ class ZoomProvider(Provider):
                 % {"max": EMAIL_MAX},
                 status=400,
                 code=300,
+                ours=True,
             )
         data = (
             self._call(
@@ -257,7 +258,9 @@ class ZoomProvider(Provider):
             or {}
         )
         if not data.get("registrant_id"):
-            raise ProviderAPIError(gettext("Zoom's answer has no registrant ID"), transient=True)
+            raise ProviderAPIError(
+                gettext("Zoom's answer has no registrant ID"), transient=True, ours=True
+            )
         return RegistrantRecord(
             registrant_id=str(data["registrant_id"]),
             email=registration.email,
@@ -276,7 +279,9 @@ class ZoomProvider(Provider):
         status = ZOOM_STATUS_TO_OURS.get(data.get("status") or "", ProviderStatus.UNKNOWN)
         if status == ProviderStatus.UNKNOWN:
             raise ProviderAPIError(
-                gettext("Zoom's answer does not say this registrant's status"), transient=True
+                gettext("Zoom's answer does not say this registrant's status"),
+                transient=True,
+                ours=True,
             )
         return RegistrantRecord(
             registrant_id=str(data.get("id") or registrant_id),
