@@ -54,7 +54,7 @@ def test_refresh_fills_the_auto_populated_fields(zoom, event):
     assert event.provider_config["topic"] == "Alumni town hall"
     assert event.provider_config["start_time"] == "2030-01-15T19:00:00Z"
     assert event.provider_config["timezone"] == "America/New_York"
-    assert event.provider_config["approval_type"] == 0
+    assert event.provider_config["approval_type"] == 1
     assert event.provider_checked_at is not None
     assert event.provider.join_info().url == JOIN_URL  # the provider sees the new values
 
@@ -77,6 +77,7 @@ def test_refresh_webinar(zoom, make_event):
             f"Zoom has no meeting with ID {MEETING_ID}",
         ),
         (lambda z: z.meeting(settings={"approval_type": 2}), "Registration is not required"),
+        (lambda z: z.meeting(settings={"approval_type": 0}), "approves registrations"),
         (lambda z: z.meeting(start_time="2030-01-15T20:30:00Z"), "Zoom says this starts"),
         (lambda z: z.token_error(401), "rejected this site's credentials"),
         (
@@ -367,6 +368,19 @@ def test_zoom_page_shows_counts_and_links_to_failed(staff_client, event):
     assert "Retry failed syncs" in body
     assert f"page={event.pk}&amp;sync_status=failed" in body
     assert response.context["failed_count"] == 2
+
+
+def test_zoom_page_warns_about_automatic_approval(staff_client, event):
+    EventPage.objects.filter(pk=event.pk).update(
+        provider_config={"id": MEETING_ID, "approval_type": 0}
+    )
+    body = staff_client.get(zoom_page(event)).content.decode()
+    assert "approves registrations for this meeting automatically" in body
+    EventPage.objects.filter(pk=event.pk).update(
+        provider_config={"id": MEETING_ID, "approval_type": 1}
+    )
+    body = staff_client.get(zoom_page(event)).content.decode()
+    assert "automatically" not in body
 
 
 def test_zoom_page_retry_failed(zoom, staff_client, event, django_capture_on_commit_callbacks):

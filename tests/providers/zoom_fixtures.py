@@ -34,7 +34,9 @@ ACCESS_TOKEN = "access-token-123-do-not-log"
 def meeting_payload(meeting_id: str = MEETING_ID, **overrides) -> dict:
     """``GET /meetings/{id}`` as Zoom answers it (trimmed to what we read, plus a few)."""
     settings = {
-        "approval_type": 0,
+        # Manual approval: the set-up the Zoom guide recommends (the site approves the
+        # people it registers; Zoom's own registration link lets nobody in around it).
+        "approval_type": 1,
         "registrants_confirmation_email": False,
         "registrants_email_notification": False,
         "close_registration": False,

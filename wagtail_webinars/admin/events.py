@@ -163,6 +163,7 @@ class EventZoomView(EventViewMixin, TemplateView):
             event=self.event,
             provider=self.event.provider,
             config=config,
+            provider_warnings=self.event.provider.config_warnings(config),
             zoom_start=parse_zoom_time(config.get("start_time")),
             status_rows=status_rows,
             failed_count=counts.get(Registration.SyncStatus.FAILED, 0),

@@ -189,5 +189,10 @@ class Provider:
         """What the editor should fix at the provider, judged from fetched metadata."""
         return []
 
+    def config_warnings(self, config: Mapping[str, Any]) -> list[str]:
+        """What the editor should fix at the provider, judged from the details stored on
+        the event (``provider_config``) without calling the provider."""
+        return []
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.kind} {self.external_id or ''}>".replace(" >", ">")

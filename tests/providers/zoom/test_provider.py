@@ -73,10 +73,21 @@ def test_no_registration_in_zoom_is_reported():
     assert any("Registration is not required" in w for w in warnings)
     assert (
         provider.metadata_warnings(
-            Metadata(registration_required=True, config={"approval_type": 0})
+            Metadata(registration_required=True, config={"approval_type": 1})
         )
         == []
     )
+
+
+def test_automatic_approval_in_zoom_is_reported():
+    # Anyone with Zoom's own registration link could register around the site.
+    for provider in (meeting(), webinar()):
+        (warning,) = provider.metadata_warnings(
+            Metadata(registration_required=True, config={"approval_type": 0})
+        )
+        assert "approves registrations" in warning and "Manually approve" in warning
+        assert provider.config_warnings({"approval_type": 0}) == [warning]
+        assert provider.config_warnings({"approval_type": 1}) == []
 
 
 def test_zoom_confirmation_emails_are_reported():
@@ -345,7 +356,7 @@ def test_start_time_warning_comes_from_the_provider():
     later = Metadata(
         registration_required=True,
         start_time=datetime(2030, 1, 15, 20, 30, tzinfo=UTC),
-        config={"approval_type": 0, "type": 2},
+        config={"approval_type": 1, "type": 2},
     )
     (warning,) = provider.metadata_warnings(later)
     assert "Zoom says this starts" in warning

@@ -65,9 +65,7 @@ def metadata_from(data: dict[str, Any], *, resource: str, meeting_id: str) -> Me
     )
 
 
-def warnings_for(
-    metadata: Metadata, *, what: str, is_webinar: bool, page_start: datetime | None
-) -> list[str]:
+def warnings_for(metadata: Metadata, *, what: str, page_start: datetime | None) -> list[str]:
     """What the editor should fix in Zoom (``what``: "meeting" or "webinar")."""
     warnings = []
     if not metadata.registration_required:
@@ -79,13 +77,8 @@ def warnings_for(
             )
             % {"what": what}
         )
-    elif metadata.config.get("approval_type") == 1 and is_webinar:
-        warnings.append(
-            gettext(
-                "This webinar approves registrants manually in Zoom: people we add wait "
-                "for approval there. Set approval to Automatic in Zoom."
-            )
-        )
+    else:
+        warnings += approval_warnings(metadata.config, what=what)
     if metadata.config.get("registrants_confirmation_email"):
         warnings.append(
             gettext(
@@ -98,6 +91,26 @@ def warnings_for(
     if start_warning:
         warnings.append(start_warning)
     return warnings
+
+
+def approval_warnings(config: dict[str, Any], *, what: str) -> list[str]:
+    """What the stored Zoom details say about who can register (no call to Zoom).
+
+    With automatic approval, anyone holding Zoom's own registration link registers in
+    Zoom without this site, so without its confirmation, reminder or tracked link.
+    With manual approval only the people the site pushes (and approves) get in.
+    """
+    if config.get("approval_type") != 0:
+        return []
+    return [
+        gettext(
+            "Zoom approves registrations for this %(what)s automatically, so anyone with "
+            "Zoom's own registration link can register there without this site (and gets "
+            "no reminder or tracked link from it). In Zoom, set Approval to Manually "
+            "approve: the people who register on this site are approved by the site."
+        )
+        % {"what": what}
+    ]
 
 
 def _start_warning(metadata: Metadata, page_start: datetime | None) -> str | None:

@@ -218,11 +218,11 @@ class ZoomProvider(Provider):
 
     def metadata_warnings(self, metadata: Metadata) -> list[str]:
         return meetings.warnings_for(
-            metadata,
-            what=self._what(),
-            is_webinar=self.resource_path == "webinars",
-            page_start=getattr(self.event, "start", None),
+            metadata, what=self._what(), page_start=getattr(self.event, "start", None)
         )
+
+    def config_warnings(self, config: dict) -> list[str]:
+        return meetings.approval_warnings(config, what=self._what())
 
     def _what(self) -> str:
         return gettext("webinar") if self.resource_path == "webinars" else gettext("meeting")
