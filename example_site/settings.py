@@ -124,7 +124,11 @@ WSGI_APPLICATION = "example_site.wsgi.application"
 # once; without it read-then-write transactions fail with "database is locked".
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'demo.sqlite3'}")
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'demo.sqlite3'}"),
+        # Persistent connections: each queued task would otherwise make the next
+        # query open a new connection (docs/deployment.md, "Production settings").
+        conn_max_age=60,
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

@@ -29,7 +29,9 @@ class TestEmail:
             ("Ada@Example.ORG", "ada@example.org"),
             ("  ada@example.org\n", "ada@example.org"),
             ("ada+events@example.org", "ada+events@example.org"),
-            ("ada@bücher.de", "ada@bücher.de"),
+            # One form of an internationalised domain (IDNA), however typed.
+            ("ada@bücher.de", "ada@xn--bcher-kva.de"),
+            ("ada@BÜCHER.de", "ada@xn--bcher-kva.de"),
         ],
     )
     def test_normalised(self, typed, stored):

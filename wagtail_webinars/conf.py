@@ -33,6 +33,12 @@ DEFAULTS: dict[str, Any] = {
     "JOIN_LINK_DAYS_AFTER_END": 7,
     # A duplicate registration resends the confirmation at most this often.
     "CONFIRMATION_RESEND_SECONDS": 60,
+    # Public form: registration POSTs per client address (0 or None: no limit).
+    "REGISTRATION_RATE_PER_MINUTE": 10,
+    "REGISTRATION_RATE_PER_HOUR": 60,
+    # Confirmation-type mails (confirmation, "already registered", "register again?")
+    # one address gets per hour across all events (0 or None: no limit).
+    "CONFIRMATION_MAILS_PER_ADDRESS_PER_HOUR": 10,
     # Where mails come from when the page has no address of its own.
     "FROM_EMAIL": None,
     # Zoom Server-to-Server OAuth. Each may also come from the environment

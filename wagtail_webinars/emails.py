@@ -175,13 +175,36 @@ def compose(
     return message
 
 
-def confirmation_message(registration: Registration, connection=None) -> EmailMultiAlternatives:
+def confirmation_message(
+    registration: Registration, connection=None, *, already_registered: bool = False
+) -> EmailMultiAlternatives:
+    """The confirmation; ``already_registered`` when the form was sent again for
+    an address that was registered already (the page says the same either way,
+    so the email says what happened)."""
+    if already_registered:
+        subject = _("You're already registered: %(title)s, %(when)s")
+    else:
+        subject = _("You're registered: %(title)s, %(when)s")
     return compose(
         prepare_event(registration.page.specific),
         registration,
         template="confirmation",
-        subject=_("You're registered: %(title)s, %(when)s"),
+        subject=subject,
         connection=connection,
+        already_registered=already_registered,
+    )
+
+
+def reactivation_offer_message(registration: Registration) -> EmailMultiAlternatives:
+    """To a cancelled person whose address was sent on the form again: nothing
+    changed; their signed "yes, register me again" link re-activates them."""
+    prepared = prepare_event(registration.page.specific)
+    return compose(
+        prepared,
+        registration,
+        template="reregister",
+        subject=_("Register again? %(title)s, %(when)s"),
+        reregister_url=links.reregister_url(registration, prepared.event),
     )
 
 
@@ -210,17 +233,28 @@ def send_confirmation(registration: Registration, *, resend: bool = False) -> bo
     if not registration.is_active:
         return False
     now = timezone.now()
-    if resend:
-        quiet = timedelta(seconds=get_setting("CONFIRMATION_RESEND_SECONDS"))
-        # Claim the send atomically, so two quick duplicates send at most one mail.
-        claimed = (
-            Registration.objects.filter(pk=registration.pk)
-            .filter(Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lte=now - quiet))
-            .update(confirmation_sent_at=now)
-        )
-        if not claimed:
-            return False
-    confirmation_message(registration).send()
+    if resend and not _claim_resend(registration, now):
+        return False
+    confirmation_message(registration, already_registered=resend).send()
     if not resend:
         Registration.objects.filter(pk=registration.pk).update(confirmation_sent_at=now)
     return True
+
+
+def send_reactivation_offer(registration: Registration) -> bool:
+    """Send a cancelled person their "register again?" email (throttled like a
+    resend); returns whether a mail went out."""
+    if registration.is_active or not _claim_resend(registration, timezone.now()):
+        return False
+    reactivation_offer_message(registration).send()
+    return True
+
+
+def _claim_resend(registration: Registration, now: datetime) -> bool:
+    quiet = timedelta(seconds=get_setting("CONFIRMATION_RESEND_SECONDS"))
+    # Claim the send atomically, so two quick duplicates send at most one mail.
+    return bool(
+        Registration.objects.filter(pk=registration.pk)
+        .filter(Q(confirmation_sent_at__isnull=True) | Q(confirmation_sent_at__lte=now - quiet))
+        .update(confirmation_sent_at=now)
+    )

@@ -39,10 +39,36 @@ class RegistrationFormBase(BaseForm):
         return {k: v for k, v in self.cleaned_data.items() if k not in skip}
 
 
+#: Digits a Number answer may have: far more than any real answer, and a bound on
+#: what a crafted post can make us parse and store.
+NUMBER_MAX_DIGITS = 30
+#: Longest URL answer (what browsers and servers reliably handle).
+URL_MAX_LENGTH = 2000
+
+
 class RegistrationFormBuilder(FormBuilder):
+    """Every field an editor can add gets a limit here, in the form, so a too-long
+    answer is a clear form error (the service refuses it too, for other callers)."""
+
     def create_multiline_field(self, field, options):
         options.setdefault("max_length", ANSWER_MAX_LENGTH)
         return super().create_multiline_field(field, options)
+
+    def create_hidden_field(self, field, options):
+        options.setdefault("max_length", ANSWER_MAX_LENGTH)
+        return super().create_hidden_field(field, options)
+
+    def create_email_field(self, field, options):
+        options.setdefault("max_length", validators.EMAIL_MAX_LENGTH)
+        return super().create_email_field(field, options)
+
+    def create_url_field(self, field, options):
+        options.setdefault("max_length", URL_MAX_LENGTH)
+        return super().create_url_field(field, options)
+
+    def create_number_field(self, field, options):
+        options.setdefault("max_digits", NUMBER_MAX_DIGITS)
+        return super().create_number_field(field, options)
 
     @property
     def formfields(self):

@@ -33,11 +33,14 @@ from .models import Registration
 
 CANCEL = "wagtail_webinars.cancel"
 JOIN = "wagtail_webinars.join"
+#: A cancelled person's "yes, register me again" (see registration.confirm_reactivation).
+REREGISTER = "wagtail_webinars.reregister"
 
 #: The view each purpose's link opens.
 VIEW_NAMES = {
     CANCEL: "wagtail_webinars:cancel",
     JOIN: "wagtail_webinars:join",
+    REREGISTER: "wagtail_webinars:reregister",
 }
 
 #: When each purpose's link stops working, from its event.
@@ -175,3 +178,7 @@ def cancel_url(registration: Registration, page=None) -> str:
 
 def join_url(registration: Registration, page=None) -> str:
     return signed_url(registration, JOIN, page)
+
+
+def reregister_url(registration: Registration, page=None) -> str:
+    return signed_url(registration, REREGISTER, page)

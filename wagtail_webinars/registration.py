@@ -4,9 +4,13 @@ Every entry point (the event page, the Wagtail admin, GraphQL) calls these
 functions, so the rules live in exactly one place:
 
 * one row per (event, email); a duplicate for an active registration creates
-  nothing and resends the confirmation;
+  nothing, changes nothing and resends the confirmation (throttled);
 * registering again after a cancellation re-activates the same row (so the
-  provider re-approves the same registrant instead of adding a new one);
+  provider re-approves the same registrant instead of adding a new one). From
+  the public form it only asks: the person gets an email with a signed "yes,
+  register me again" link, and nothing changes until they follow it
+  (:func:`confirm_reactivation`), so nobody can re-register, rename or re-answer
+  for someone else's address; staff re-registration stays immediate;
 * no registration before it opens, after it closes, once the event started, or
   beyond capacity, whichever path the request came through.
 
@@ -21,7 +25,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -30,10 +34,12 @@ from django.utils.translation import gettext as _
 
 from . import jobs, validators
 
-# The submodules, not ``.models``: the event page calls this service, and importing
-# the models package from here would put the whole package in one import loop.
-from .models.pages import EventPageMixin
+# The submodule, not ``.models``: the event page calls this service, and importing
+# the pages from here would put them in one import loop with it.
 from .models.registration import Registration
+
+if TYPE_CHECKING:
+    from .models.pages import EventPageMixin
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +58,9 @@ CREATED = "created"
 REACTIVATED = "reactivated"
 ALREADY_REGISTERED = "already_registered"
 CANCELLED = "cancelled"
+#: A cancelled person asked to register again from the public form: they were
+#: emailed a link to confirm, and nothing else changed.
+REACTIVATION_OFFERED = "reactivation_offered"
 
 
 def _queue_after_change(registration_id: int, outcome: str, needs_sync: bool) -> None:
@@ -107,30 +116,43 @@ def register(
     source: str = Registration.Source.WEB,
     now: datetime | None = None,
     enforce_rules: bool = True,
+    ask_before_reactivating: bool = False,
 ) -> RegistrationResult:
     """Register someone for ``event`` (or re-activate their cancelled registration).
 
     ``enforce_rules=False`` lets staff add someone after registration closed or
     beyond capacity; everything else (validation, one row per email) still holds.
+    ``ask_before_reactivating`` is for anonymous callers (the public form): a
+    cancelled registration is not re-activated but offered back by email
+    (outcome ``reactivation_offered``), and the rules are checked before the
+    address's state, so the answer does not depend on it.
     Raises ``ValidationError`` for bad input and ``RegistrationRefused`` when the
     rules say no; in both cases nothing is saved.
     """
     email, first_name, last_name = validate_registrant(email, first_name, last_name, answers)
     answers = dict(answers or {})
     now = now or timezone.now()
-    if not isinstance(event, EventPageMixin):
+    if not _takes_registrations(event):
         raise RegistrationRefused(_("This page does not take registrations."), "not_an_event")
 
     try:
         with transaction.atomic():
             result = _register_locked(
-                event, email, first_name, last_name, answers, source, now, enforce_rules
+                event,
+                email,
+                first_name,
+                last_name,
+                answers,
+                source,
+                now,
+                enforce_rules,
+                ask_before_reactivating,
             )
     except IntegrityError:
         # Only reachable if the lock was bypassed (another code path inserting):
         # the unique constraint kept one row, so treat it as a duplicate.
         existing = Registration.objects.get(page=event, email=email)
-        result = RegistrationResult(existing, "already_registered")
+        result = RegistrationResult(existing, ALREADY_REGISTERED)
 
     needs_sync = result.registration.sync_status != Registration.SyncStatus.NOT_APPLICABLE
     _queue_after_change(result.registration.pk, result.outcome, needs_sync)
@@ -140,44 +162,35 @@ def register(
     return result
 
 
-def _register_locked(event, email, first_name, last_name, answers, source, now, enforce_rules):
+def _register_locked(event, email, first_name, last_name, answers, source, now, enforce_rules, ask):
     # Lock the event row: concurrent registrations for one event queue here, so the
     # capacity count below cannot be raced.
-    # The event's own model: a host project's page built from AbstractEventPage too.
-    locked = type(event).objects.select_for_update().only("pk", "capacity").get(pk=event.pk)
+    locked = _lock_event(event)
     existing = (
         Registration.objects.select_for_update().filter(page_id=event.pk, email=email).first()
     )
-    if existing is not None and existing.is_active:
-        return RegistrationResult(existing, "already_registered")
-
-    if enforce_rules:
-        reason = event.registration_closed_reason(now)
-        if reason:
-            raise RegistrationRefused(reason, "closed")
-        if locked.capacity is not None:
-            taken = Registration.objects.filter(page_id=event.pk, status="registered").count()
-            if taken >= locked.capacity:
-                raise RegistrationRefused(_("Sorry, this event is full."), "full")
+    if ask:
+        # Anonymous callers: the rules first, so a closed or full event answers the
+        # same whether or not this address is registered.
+        if enforce_rules:
+            _check_rules(event, locked, now)
+        if existing is not None and existing.is_active:
+            return RegistrationResult(existing, ALREADY_REGISTERED)
+    else:
+        if existing is not None and existing.is_active:
+            return RegistrationResult(existing, ALREADY_REGISTERED)
+        if enforce_rules:
+            _check_rules(event, locked, now)
 
     form_data = {**answers, "first_name": first_name, "last_name": last_name, "email": email}
-    sync_status = (
-        Registration.SyncStatus.PENDING
-        if event.is_managed
-        else Registration.SyncStatus.NOT_APPLICABLE
-    )
+    if existing is not None and ask:
+        # Nothing changes but the request, kept until the person confirms it.
+        existing.pending_form_data = {**form_data, "requested_at": now.isoformat()}
+        existing.save(update_fields=["pending_form_data"])
+        return RegistrationResult(existing, REACTIVATION_OFFERED)
     if existing is not None:
-        existing.status = Registration.Status.REGISTERED
-        existing.first_name = first_name
-        existing.last_name = last_name
-        existing.form_data = form_data
-        existing.source = source
-        existing.cancelled_at = None
-        existing.registered_at = now
-        if sync_status == Registration.SyncStatus.PENDING:
-            existing.mark_sync_pending()
-        existing.save()
-        return RegistrationResult(existing, "reactivated")
+        _reactivate(existing, event, form_data, source, now)
+        return RegistrationResult(existing, REACTIVATED)
 
     registration = Registration.objects.create(
         page=event,
@@ -186,9 +199,89 @@ def _register_locked(event, email, first_name, last_name, answers, source, now, 
         last_name=last_name,
         form_data=form_data,
         source=source,
-        sync_status=sync_status,
+        sync_status=_initial_sync_status(event),
     )
-    return RegistrationResult(registration, "created")
+    return RegistrationResult(registration, CREATED)
+
+
+def _takes_registrations(page) -> bool:
+    # Any page with the event behaviour (ours, or a host project's built from
+    # EventPageMixin); tested by what the rules call rather than by class, so this
+    # module need not import the pages that call it.
+    return callable(getattr(page, "registration_closed_reason", None)) and callable(
+        getattr(page, "get_submission_class", None)
+    )
+
+
+def _lock_event(event):
+    # The event's own model: a host project's page built from AbstractEventPage too.
+    return type(event).objects.select_for_update().only("pk", "capacity").get(pk=event.pk)
+
+
+def _check_rules(event, locked, now) -> None:
+    reason = event.registration_closed_reason(now)
+    if reason:
+        raise RegistrationRefused(reason, "closed")
+    if locked.capacity is not None:
+        taken = Registration.objects.filter(page_id=event.pk, status="registered").count()
+        if taken >= locked.capacity:
+            raise RegistrationRefused(_("Sorry, this event is full."), "full")
+
+
+def _initial_sync_status(event) -> str:
+    if event.is_managed:
+        return Registration.SyncStatus.PENDING
+    return Registration.SyncStatus.NOT_APPLICABLE
+
+
+def _reactivate(existing: Registration, event, form_data: dict, source: str, now) -> None:
+    existing.status = Registration.Status.REGISTERED
+    existing.first_name = form_data["first_name"]
+    existing.last_name = form_data["last_name"]
+    existing.form_data = form_data
+    existing.pending_form_data = {}
+    existing.source = source
+    existing.cancelled_at = None
+    existing.registered_at = now
+    if _initial_sync_status(event) == Registration.SyncStatus.PENDING:
+        existing.mark_sync_pending()
+    existing.save()
+
+
+def confirm_reactivation(
+    registration: Registration, *, now: datetime | None = None
+) -> RegistrationResult:
+    """The person followed the "yes, register me again" link from their inbox.
+
+    The link proves the address is theirs: the registration is re-activated with
+    what they entered on the form (or, without a pending request, what it had),
+    under the same rules as a new registration. Following the link again once
+    registered changes nothing (outcome ``already_registered``, no mail).
+    Raises ``RegistrationRefused`` when the rules say no (nothing changes then).
+    """
+    now = now or timezone.now()
+    event = registration.page.specific
+    if not _takes_registrations(event):
+        raise RegistrationRefused(_("This page does not take registrations."), "not_an_event")
+    with transaction.atomic():
+        locked_event = _lock_event(event)
+        row = Registration.objects.select_for_update().get(pk=registration.pk)
+        if row.is_active:
+            return RegistrationResult(row, ALREADY_REGISTERED)
+        _check_rules(event, locked_event, now)
+        pending = dict(row.pending_form_data or {})
+        pending.pop("requested_at", None)
+        form_data = pending or {
+            **row.form_data,
+            "first_name": row.first_name,
+            "last_name": row.last_name,
+        }
+        form_data["email"] = row.email
+        _reactivate(row, event, form_data, Registration.Source.WEB, now)
+        needs_sync = row.sync_status != Registration.SyncStatus.NOT_APPLICABLE
+        _queue_after_change(row.pk, REACTIVATED, needs_sync)
+    logger.info("registration %s for event %s: reactivated from the email link", row.pk, event.pk)
+    return RegistrationResult(row, REACTIVATED)
 
 
 def cancel(registration: Registration, *, now: datetime | None = None) -> Registration:

@@ -10,34 +10,92 @@ rules and this module about side effects. The service queues
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
+from django_ratelimit.core import get_usage
+
 from . import emails, jobs, sync
+from .conf import get_setting
 from .models import EventPageMixin, Registration
 from .providers.errors import ProviderError
-from .registration import ALREADY_REGISTERED, CANCELLED, CREATED, REACTIVATED
+from .registration import (
+    ALREADY_REGISTERED,
+    CANCELLED,
+    CREATED,
+    REACTIVATED,
+    REACTIVATION_OFFERED,
+)
 
 logger = logging.getLogger(__name__)
 
+
 def run_after_change(registration_id: int, outcome: str, needs_sync: bool) -> None:
-    """Send the confirmation (if the change calls for one), then sync the provider.
+    """Send the email the change calls for, then sync the provider.
 
     ``needs_sync`` is true when the event has a managed provider that must hear of it.
     One task instead of two: every queued task costs the web request an insert
     (and, with django-q2's ORM broker, connection handling).
     """
     try:
-        if outcome in (CREATED, REACTIVATED, ALREADY_REGISTERED):
+        if outcome in (CREATED, REACTIVATED, ALREADY_REGISTERED, REACTIVATION_OFFERED):
             registration = (
                 Registration.objects.select_related("page").filter(pk=registration_id).first()
             )
             if registration is not None:
-                emails.send_confirmation(registration, resend=outcome == ALREADY_REGISTERED)
+                send_email_for(registration, outcome)
     finally:
         # A failed mail must not hold back the provider: it is a separate concern,
         # and the sync is safe to run whatever happened to the mail.
         if needs_sync and outcome in (CREATED, REACTIVATED, CANCELLED):
             sync.sync_registration(registration_id)
+
+
+def send_email_for(registration: Registration, outcome: str) -> bool:
+    """The email saying what happened (the public page says the same in every
+    case); returns whether one went out.
+
+    Besides each registration's resend throttle, one address gets at most
+    ``CONFIRMATION_MAILS_PER_ADDRESS_PER_HOUR`` of these an hour across all
+    events, so nobody can flood an inbox by registering it for many events.
+    Staff adding or re-registering someone are not held back by it.
+    """
+    by_staff = outcome in (CREATED, REACTIVATED) and registration.source != Registration.Source.WEB
+    if not by_staff and not _mail_allowed(registration.email):
+        logger.info("registration %s: hourly mail limit of its address reached", registration.pk)
+        return False
+    if outcome == REACTIVATION_OFFERED:
+        sent = emails.send_reactivation_offer(registration)
+    else:
+        sent = emails.send_confirmation(registration, resend=outcome == ALREADY_REGISTERED)
+    if sent and not by_staff:
+        _count_mail(registration.email)
+    return sent
+
+
+def _mail_usage(email: str, increment: bool):
+    limit = get_setting("CONFIRMATION_MAILS_PER_ADDRESS_PER_HOUR")
+    if not limit:
+        return None
+    # A digest, never the address itself, in the cache key.
+    digest = hashlib.sha256(email.encode()).hexdigest()
+    return get_usage(
+        None,
+        group="wagtail_webinars.confirmation_mails",
+        key=lambda group, request: digest,
+        rate=f"{limit}/h",
+        increment=increment,
+    )
+
+
+def _mail_allowed(email: str) -> bool:
+    usage = _mail_usage(email, increment=False)
+    # A cache that cannot answer (limit 0) must not stop every confirmation.
+    return usage is None or not usage["limit"] or usage["count"] < usage["limit"]
+
+
+def _count_mail(email: str) -> None:
+    _mail_usage(email, increment=True)
 
 
 def cancel_at_provider_before_delete(sender, instance, **kwargs) -> None:

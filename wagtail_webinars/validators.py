@@ -7,6 +7,7 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
+import idna
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
@@ -19,8 +20,19 @@ ANSWER_NAME_MAX_LENGTH = 255
 
 
 def normalize_email(value: str) -> str:
-    """One spelling per person: Zoom treats addresses case-insensitively, so do we."""
-    return (value or "").strip().lower()
+    """One spelling per person: Zoom treats addresses case-insensitively, so do we;
+    and an internationalised domain is one mailbox however it is typed
+    (``bücher.example``, ``BÜCHER.example``, ``xn--bcher-kva.example``), so the
+    domain is stored in its one ASCII form (IDNA 2008 with UTS 46 mapping)."""
+    email = (value or "").strip().lower()
+    local, at, domain = email.rpartition("@")
+    if not at or not domain or domain.isascii():
+        return email
+    try:
+        ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        return email  # not a valid domain: clean_email says so
+    return f"{local}@{ascii_domain}"
 
 
 def clean_email(value: str) -> str:

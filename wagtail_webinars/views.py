@@ -47,6 +47,37 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
     return _private(render(request, "wagtail_webinars/cancel.html", context))
 
 
+@never_cache
+@require_http_methods(["GET", "POST"])
+def reregister(request: HttpRequest, token: str) -> HttpResponse:
+    """The "yes, register me again" link of a cancelled person's email.
+
+    The link proves the address is theirs. GET asks (mail scanners follow GETs);
+    only POST re-activates, with what they entered on the form.
+    """
+    check = links.check_token(token, links.REREGISTER)
+    if check.problem:
+        return _refused(request, check, links.REREGISTER)
+    registration = check.registration
+    event = registration.page.specific
+    pending = registration.pending_form_data or {}
+    context = {
+        "registration": registration,
+        "event": event,
+        "first_name": pending.get("first_name") or registration.first_name,
+        "last_name": pending.get("last_name") or registration.last_name,
+    }
+    if request.method == "POST":
+        try:
+            result = service.confirm_reactivation(registration)
+        except service.RegistrationRefused as refused:
+            context["refused"] = refused.message
+        else:
+            context["registration"] = result.registration
+            context["done"] = result.outcome == service.REACTIVATED
+    return _private(render(request, "wagtail_webinars/reregister.html", context))
+
+
 def _private(response: HttpResponse) -> HttpResponse:
     # The URL carries the registrant's token: keep it out of Referer headers sent
     # to other sites (the meeting provider's included) and out of search engines.

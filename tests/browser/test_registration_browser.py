@@ -36,10 +36,14 @@ def fill_with_keyboard(page, first_name, last_name, email):
         page.keyboard.press("Enter")
 
 
-def cancel_link(message) -> str:
-    match = re.search(r"https?://\S+/events/cancel/\S+/", message.body)
+def link_path(message, name: str) -> str:
+    match = re.search(rf"https?://\S+/events/{name}/\S+/", message.body)
     assert match, message.body
     return urlsplit(match.group(0)).path
+
+
+def cancel_link(message) -> str:
+    return link_path(message, "cancel")
 
 
 def test_register_cancel_and_come_back(live_server, make_event, page, settings):
@@ -53,19 +57,23 @@ def test_register_cancel_and_come_back(live_server, make_event, page, settings):
     assert page.locator("h1").inner_text() == "Data Science 101"
     assert page.get_by_text("10 places left.").is_visible()
     fill_with_keyboard(page, "Ada", "Lovelace", "Ada@Example.org")
-    page.get_by_text("Thank you for registering").wait_for()
+    page.get_by_text("Check your inbox").wait_for()
+    first_answer = page.get_by_role("status").inner_text()
 
     registration = Registration.objects.get()
     assert registration.email == "ada@example.org"
     assert registration.is_active
     assert [m.to for m in mail.outbox] == [["ada@example.org"]]
 
-    # The same email again: nothing new, the confirmation is sent again.
+    # The same email again: the page answers the same (nobody learns who is
+    # registered); the email says what happened.
     page.goto(event_url)
     fill_with_keyboard(page, "Ada", "Lovelace", "ada@example.org")
-    page.get_by_text("You are already registered").wait_for()
+    page.get_by_text("Check your inbox").wait_for()
+    assert page.get_by_role("status").inner_text() == first_answer
     assert Registration.objects.count() == 1
     assert len(mail.outbox) == 2
+    assert "You were already registered" in mail.outbox[1].body
 
     # An invalid email: the error summary appears, nothing is saved.
     page.goto(event_url)
@@ -74,6 +82,8 @@ def test_register_cancel_and_come_back(live_server, make_event, page, settings):
     summary.wait_for()
     assert "Please correct the problems below." in summary.inner_text()
     assert "Enter a valid email address." in summary.inner_text()
+    # Focus moved to the summary, so keyboard and screen-reader users land on it.
+    assert page.evaluate("document.activeElement.className") == "webinars-errors"
     assert page.locator("#id_email").get_attribute("aria-invalid") == "true"
     page.screenshot(path=str(SCREENSHOT), full_page=True)  # for a person to look at
     summary.get_by_role("link").first.click()
@@ -91,12 +101,22 @@ def test_register_cancel_and_come_back(live_server, make_event, page, settings):
     registration.refresh_from_db()
     assert registration.status == Registration.Status.CANCELLED
 
-    # Register again: the same row comes back to life.
+    # Register again from the form: the same answer, and only the signed link in
+    # the email brings the same row back to life (GET asks, the button confirms).
     page.goto(event_url)
     fill_with_keyboard(page, "Ada", "Lovelace", "ada@example.org")
-    page.get_by_text("your registration is active again").wait_for()
+    page.get_by_text("Check your inbox").wait_for()
+    assert page.get_by_role("status").inner_text() == first_answer
+    registration.refresh_from_db()
+    assert registration.status == Registration.Status.CANCELLED
+    assert len(mail.outbox) == 3
+    page.goto(live_server.url + link_path(mail.outbox[2], "reregister"))
+    page.get_by_text("Register Ada Lovelace again for this event?").wait_for()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Yes, register me again").click()
+    page.get_by_text("You are registered again.").wait_for()
     assert Registration.objects.count() == 1
     again = Registration.objects.get()
     assert again.pk == registration.pk
     assert again.is_active
-    assert len(mail.outbox) == 3
+    assert len(mail.outbox) == 4

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -125,47 +124,16 @@ class EventPageMixin:
 
     def process_form_submission(self, form):
         """Wagtail's hook: every form path goes through the registration service."""
-        from .. import registration as service
+        from .. import public_form
 
-        result = service.register(
-            self,
-            email=form.cleaned_data["email"],
-            first_name=form.cleaned_data["first_name"],
-            last_name=form.cleaned_data["last_name"],
-            answers=form.custom_answers(),
-            source="web",
-        )
-        return result
+        return public_form.process_form_submission(self, form)
 
     def serve(self, request, *args, **kwargs):
-        from .. import registration as service
+        # The visitor's side of the form (one answer whatever the address's state,
+        # rate limits, errors on the form): see public_form.py.
+        from .. import public_form
 
-        context = self.get_context(request)
-        if request.method == "POST":
-            form = self.get_form(request.POST, request.FILES, page=self, user=request.user)
-            if form.is_valid():
-                if form.is_bot:
-                    # Look like success so the bot learns nothing; save nothing.
-                    context["result"] = None
-                    return TemplateResponse(
-                        request, self.get_landing_page_template(request), context
-                    )
-                try:
-                    result = self.process_form_submission(form)
-                except service.RegistrationRefused as refused:
-                    form.add_error(None, refused.message)
-                else:
-                    context["result"] = result
-                    context["form_submission"] = result.registration
-                    return TemplateResponse(
-                        request, self.get_landing_page_template(request), context
-                    )
-        else:
-            form = self.get_form(page=self, user=request.user)
-        context["form"] = form
-        context["closed_reason"] = self.registration_closed_reason()
-        context["spots_left"] = self.spots_left()
-        return TemplateResponse(request, self.get_template(request), context)
+        return public_form.serve(self, request)
 
     def clean(self):
         super().clean()

@@ -60,6 +60,10 @@ class Registration(AbstractFormSubmission):
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A cancelled person asked, from the public form, to register again: what they
+    # entered waits here until they confirm from their inbox (registration.py).
+    # The names and answers above change only then.
+    pending_form_data = models.JSONField(default=dict, blank=True, editable=False)
 
     # -- provider sync (managed providers) --------------------------------------------
     sync_status = models.CharField(
@@ -109,6 +113,12 @@ class Registration(AbstractFormSubmission):
     )
 
     objects = RegistrationQuerySet.as_manager()
+
+    # Wagtail's reference index would record "this row points at its event page" on
+    # every save (4-6 queries each: the registration POST, every sync and reminder
+    # update). Nothing reads it: a page's registrations are its submissions, and they
+    # go with the page. Keep it out of the index.
+    wagtail_reference_index_ignore = True
 
     class Meta:
         verbose_name = _("registration")

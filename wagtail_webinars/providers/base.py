@@ -102,7 +102,10 @@ class Provider:
 
     #: The StreamField block name this provider serves (``zoom_meeting`` ...).
     kind: str = ""
+    #: The admin's name for it ("Zoom meeting (managed)").
     label: str = ""
+    #: The visitor's name for it ("Online on Zoom"); empty: the label.
+    public_label: str = ""
     requires_api_keys: bool = False
     can_push_registrants: bool = False
     can_pull_participants: bool = False

@@ -13,12 +13,14 @@ from .base import BLANK, REQUIRED, Provider
 class ZoomMeetingLinkProvider(Provider):
     kind = "zoom_meeting_link"
     label = _("Zoom meeting (link only)")
+    public_label = _("Zoom")
     field_rules = {"meeting_id": REQUIRED, "join_url": REQUIRED, "password": REQUIRED}
 
 
 class ZoomWebinarLinkProvider(Provider):
     kind = "zoom_webinar_link"
     label = _("Zoom webinar (link only)")
+    public_label = _("Zoom")
     field_rules = {"meeting_id": REQUIRED, "join_url": REQUIRED, "password": REQUIRED}
 
 

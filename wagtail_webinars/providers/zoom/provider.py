@@ -82,6 +82,7 @@ def _answered_status(item: dict) -> str:
 
 
 class ZoomProvider(Provider):
+    public_label = _("Zoom")
     requires_api_keys = True
     can_push_registrants = True
     can_pull_participants = True

@@ -1,0 +1,131 @@
+"""Benchmark: what one registration POST costs the web process, side by side.
+
+    DATABASE_URL=postgres://.../scratch python benchmarks/registration_post.py
+    python benchmarks/registration_post.py            # scratch SQLite (connections are cheap)
+
+DATABASE_URL must name a scratch database: the script migrates it and adds an event.
+Posts the example site's event page form in-process (Django's test client, real
+transactions, django-q2's ORM broker queueing for real: no worker runs) and, like a
+real server, closes old connections at the end of every request. Four variants run
+interleaved in rounds, so a noisy machine hits them alike:
+
+* one task per registration (now) or two (the old confirmation + sync pair),
+* ``CONN_MAX_AGE`` 0 (Django's default) or 60 with health checks (the example site).
+
+Prints SQL statements and new database connections per POST and the time per POST.
+Not part of the test suite: timings depend on the machine. Figures go to
+benchmarks/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from reminders import setup_django  # the same scratch-site set-up
+
+
+def make_event():
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from wagtail.models import Site
+
+    from wagtail_webinars.models import EventPage
+
+    root = Site.objects.get(is_default_site=True).root_page
+    start = timezone.now() + timedelta(days=3)
+    event = EventPage(
+        title="Benchmark webinar",
+        slug=f"benchmark-registration-{int(time.time())}",
+        start=start,
+        end=start + timedelta(hours=1),
+        location=[("vimeo", {"join_url": "https://vimeo.com/event/1234567"})],
+    )
+    root.add_child(instance=event)
+    event.save_revision().publish()
+    return event
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--posts", type=int, default=100, help="POSTs per variant per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    setup_django()
+
+    from django.core.management import call_command
+    from django.db import close_old_connections, connection
+    from django.db.backends.signals import connection_created
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+    from django_q.models import OrmQ
+
+    from wagtail_webinars import jobs, registration
+
+    call_command("migrate", verbosity=0)
+    event = make_event()
+    url = event.url
+    one_task = registration._queue_after_change
+
+    def two_tasks(registration_id, outcome, needs_sync):
+        # The old shape: a confirmation task, then (for managed events) a sync task.
+        jobs.enqueue_on_commit(jobs.SEND_CONFIRMATION, registration_id)
+        jobs.enqueue_on_commit(jobs.SYNC_REGISTRATION, registration_id)
+
+    opened = [0]
+    connection_created.connect(lambda **kw: opened.__setitem__(0, opened[0] + 1), weak=False)
+    results: dict[str, dict[str, list[float]]] = {}
+    client = Client()
+    counter = iter(range(10**9))
+    variants = [
+        ("1 task, CONN_MAX_AGE 60", one_task, 60),
+        ("2 tasks, CONN_MAX_AGE 60", two_tasks, 60),
+        ("1 task, CONN_MAX_AGE 0", one_task, 0),
+        ("2 tasks, CONN_MAX_AGE 0", two_tasks, 0),
+    ]
+    # No rate limit here: every POST comes from one address.
+    limits = {"REGISTRATION_RATE_PER_MINUTE": 0, "REGISTRATION_RATE_PER_HOUR": 0}
+    with override_settings(WAGTAIL_WEBINARS=limits):
+        for _round in range(args.rounds):
+            for name, queue, max_age in variants:
+                registration._queue_after_change = queue
+                connection.close()
+                connection.settings_dict["CONN_MAX_AGE"] = max_age
+                connection.settings_dict["CONN_HEALTH_CHECKS"] = bool(max_age)
+                row = results.setdefault(name, {"ms": [], "queries": [], "connects": []})
+                client.get(url)  # warm up this variant's connection
+                close_old_connections()
+                for _ in range(args.posts):
+                    n = next(counter)
+                    data = {"first_name": "B", "last_name": "M", "email": f"b{n}@example.org"}
+                    before = opened[0]
+                    with CaptureQueriesContext(connection) as ctx:
+                        t0 = time.perf_counter()
+                        response = client.post(url, data)
+                        close_old_connections()  # what the handler does after each request
+                        row["ms"].append((time.perf_counter() - t0) * 1000)
+                    assert response.status_code == 200, response.status_code
+                    row["queries"].append(len(ctx.captured_queries))
+                    row["connects"].append(opened[0] - before)
+    registration._queue_after_change = one_task
+    OrmQ.objects.all().delete()
+
+    vendor = connection.vendor
+    print(f"database: {vendor}; {args.rounds} rounds x {args.posts} POSTs per variant")
+    print("| variant | SQL per POST | new connections per POST | ms per POST (median) |")
+    print("| --- | --- | --- | --- |")
+    for name, row in results.items():
+        print(
+            f"| {name} | {statistics.mean(row['queries']):.1f} | "
+            f"{statistics.mean(row['connects']):.2f} | {statistics.median(row['ms']):.1f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
