@@ -31,6 +31,16 @@ DEFAULTS: dict[str, Any] = {
     # Join links stop working this many days after the event's end (cancel
     # links stop at the end).
     "JOIN_LINK_DAYS_AFTER_END": 7,
+    # Fewer minutes than this in the participant report is "joined briefly", not
+    # attendance (overridable per event).
+    "ATTENDANCE_MIN_MINUTES": 1,
+    # Automatic participant pulls after a managed event ends, minutes after the end
+    # (Zoom's report is often not ready at once).
+    "CHECKIN_PULL_AFTER_MINUTES": (15, 60, 360, 1440),
+    # How long a "waiting for Zoom" or rate-limited pull waits before trying again,
+    # and how many times a pull is tried in all.
+    "CHECKIN_RETRY_MINUTES": 15,
+    "CHECKIN_MAX_ATTEMPTS": 6,
     # A duplicate registration resends the confirmation at most this often.
     "CONFIRMATION_RESEND_SECONDS": 60,
     # Public form: registration POSTs per client address (0 or None: no limit).

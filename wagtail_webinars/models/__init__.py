@@ -1,4 +1,5 @@
 from .api_tokens import ApiToken
+from .attendance import ParticipantPull, UnmatchedParticipant
 from .pages import (
     AbstractEventPage,
     EventPage,
@@ -15,7 +16,9 @@ __all__ = [
     "EmailBrandingSettings",
     "EventPage",
     "EventPageMixin",
+    "ParticipantPull",
     "Registration",
     "RegistrationFormField",
+    "UnmatchedParticipant",
     "event_page_models",
 ]

@@ -79,6 +79,14 @@ class EventPageMixin:
     def reminder_due_at(self) -> datetime:
         return self.start - self.reminder_lead
 
+    @property
+    def attendance_min_minutes(self) -> int:
+        """Minutes online needed to count as attended (check-in from the report)."""
+        minutes = getattr(self, "min_attended_minutes", None)
+        if minutes is None:
+            minutes = get_setting("ATTENDANCE_MIN_MINUTES")
+        return int(minutes)
+
     # -- registration -----------------------------------------------------------------
     def get_submission_class(self):
         from .registration import Registration
@@ -192,6 +200,15 @@ class AbstractEventPage(EventPageMixin, AbstractForm):
         blank=True,
         help_text=_("When to send the reminder before the start. Empty: the site default."),
     )
+    min_attended_minutes = models.PositiveIntegerField(
+        _("minimum minutes to count as attended"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Participants online for fewer minutes are listed as joined briefly, "
+            "not checked in. Empty: the site default."
+        ),
+    )
     # The seed's "Config" column: what the managed provider last told us.
     provider_config = models.JSONField(default=dict, blank=True, editable=False)
     provider_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -215,6 +232,7 @@ class AbstractEventPage(EventPageMixin, AbstractForm):
             ],
             heading=_("Registration"),
         ),
+        FieldPanel("min_attended_minutes"),
         InlinePanel("form_fields", label=_("Extra registration questions")),
     ]
 

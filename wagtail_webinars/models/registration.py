@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -47,6 +48,19 @@ class Registration(AbstractFormSubmission):
         EMAIL_CLICK = "email_click", _("Reminder link click")
         PROVIDER_REPORT = "provider_report", _("Provider participant report")
         STAFF = "staff", _("Staff")
+
+    class CheckinMatch(models.TextChoices):
+        """How a participant-report row was tied to this registration."""
+
+        REGISTRANT_ID = "registrant_id", _("Zoom registrant")
+        EMAIL = "email", _("Email")
+        NAME = "name", _("Name")
+        #: Staff linked an unmatched participant to this registration.
+        LINKED = "linked", _("Linked by staff")
+
+    class Attendance(models.TextChoices):
+        ONLINE = "online", _("Online")
+        IN_PERSON = "in_person", _("In person")
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     email = models.EmailField(_("email"), max_length=EMAIL_MAX_LENGTH)
@@ -110,6 +124,33 @@ class Registration(AbstractFormSubmission):
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
     checkin_source = models.CharField(
         _("check-in source"), max_length=16, choices=CheckinSource.choices, blank=True
+    )
+    # -- attendance (written only by wagtail_webinars.checkin) --------------------------
+    #: For report check-ins: which key tied the participant to this registration.
+    checkin_matched_by = models.CharField(
+        _("matched by"), max_length=16, choices=CheckinMatch.choices, blank=True
+    )
+    #: "Matched by name: please review" (names are not unique; staff confirm).
+    checkin_needs_review = models.BooleanField(_("please review"), default=False)
+    #: Online or in person (the door list of a hybrid event).
+    attendance_mode = models.CharField(
+        _("attended"), max_length=16, choices=Attendance.choices, blank=True
+    )
+    #: Minutes in the meeting per the provider's report (union of every join).
+    attended_minutes = models.PositiveIntegerField(_("minutes attended"), null=True, blank=True)
+    attended_first_join = models.DateTimeField(_("first joined"), null=True, blank=True)
+    attended_last_leave = models.DateTimeField(_("last left"), null=True, blank=True)
+    #: In the report, but for fewer minutes than the event's minimum: not checked in.
+    joined_briefly = models.BooleanField(_("joined briefly"), default=False)
+    #: Staff checked this person in or undid a check-in: pulls never change it again.
+    checkin_by_staff = models.BooleanField(_("set by staff"), default=False)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
     )
 
     objects = RegistrationQuerySet.as_manager()
@@ -204,3 +245,7 @@ class Registration(AbstractFormSubmission):
             "submit_time": self.registered_at,
             "checked_in_at": self.checked_in_at,
         }
+
+    @property
+    def is_checked_in(self) -> bool:
+        return self.checked_in_at is not None
