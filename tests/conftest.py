@@ -47,3 +47,48 @@ def staff_user(db, django_user_model):
 def staff_client(client, staff_user):
     client.force_login(staff_user)
     return client
+
+
+@pytest.fixture
+def zoom():
+    """Zoom over ``responses``, with a working token endpoint (tests/providers/zoom_fixtures.py)."""
+    from tests.providers.zoom_fixtures import FakeZoom
+
+    with FakeZoom.running() as fake:
+        yield fake
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """Run what would run after the transaction commits (tasks run inline in tests)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def queued(monkeypatch):
+    """Record enqueued tasks instead of running them."""
+    from wagtail_webinars import jobs
+
+    calls = []
+    monkeypatch.setattr(jobs, "enqueue", lambda func, *args: calls.append((func, args)))
+    return calls
+
+
+@pytest.fixture
+def standin(live_server, settings):
+    """The example site's Zoom stand-in on a live server, with our client pointed at it."""
+    from example_site.zoom_standin import seed
+
+    seed.seed_demo()
+    base = live_server.url + "/zoom-standin"
+    settings.WAGTAIL_WEBINARS = {
+        **settings.WAGTAIL_WEBINARS,
+        "ZOOM_ACCOUNT_ID": "demo-account",
+        "ZOOM_CLIENT_ID": "demo-client",
+        "ZOOM_CLIENT_SECRET": "demo-secret",
+        "ZOOM_API_URL": base + "/v2",
+        "ZOOM_OAUTH_URL": base + "/oauth/token",
+        "ZOOM_TIMEOUT": (5, 10),
+    }
+    cache.clear()
+    return base

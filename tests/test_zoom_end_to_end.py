@@ -26,23 +26,6 @@ Sync = Registration.SyncStatus
 
 
 @pytest.fixture
-def standin(live_server, settings):
-    seed.seed_demo()
-    base = live_server.url + "/zoom-standin"
-    settings.WAGTAIL_WEBINARS = {
-        **settings.WAGTAIL_WEBINARS,
-        "ZOOM_ACCOUNT_ID": "demo-account",
-        "ZOOM_CLIENT_ID": "demo-client",
-        "ZOOM_CLIENT_SECRET": "demo-secret",
-        "ZOOM_API_URL": base + "/v2",
-        "ZOOM_OAUTH_URL": base + "/oauth/token",
-        "ZOOM_TIMEOUT": (5, 10),
-    }
-    cache.clear()
-    return base
-
-
-@pytest.fixture
 def meeting_event(make_event):
     return make_event(kind="zoom_meeting", location={"meeting_id": str(seed.DEMO_MEETING_ID)})
 
@@ -94,15 +77,16 @@ def test_managed_meeting_over_http(standin, meeting_event):
     host.refresh_from_db()
     assert host.sync_status == Sync.FAILED
 
-    # The participant report comes back over HTTP, paged.
+    # The participant report comes back over HTTP, paged, per instance of the
+    # meeting held at the event's time.
     meeting = zoom_ada.meeting
     Participant.objects.create(
         meeting=meeting,
         name="Ada Lovelace",
         user_email="ada@example.org",
         registrant_id=zoom_ada.registrant_id,
-        join_time=meeting.start_time,
-        leave_time=meeting.start_time + timedelta(minutes=50),
+        join_time=event.start,
+        leave_time=event.start + timedelta(minutes=50),
     )
     (row,) = list(event.provider.pull_participants())
     assert (row.email, row.registrant_id, row.duration_seconds) == (

@@ -105,9 +105,7 @@ def _registration_aggregates() -> dict:
         "reminders_sent": Count("pk", filter=_ACTIVE & Q(reminder_sent_at__isnull=False)),
         "links_opened": Count("pk", filter=_ACTIVE & Q(join_opened_at__isnull=False)),
         "clicked": Count("pk", filter=_ACTIVE & Q(join_clicked_at__isnull=False)),
-        "clicks": Coalesce(
-            Sum("join_click_count", filter=_ACTIVE), 0, output_field=IntegerField()
-        ),
+        "clicks": Coalesce(Sum("join_click_count", filter=_ACTIVE), 0, output_field=IntegerField()),
         "checked_in": Count("pk", filter=_CHECKED_IN),
         "needs_review": Count("pk", filter=_CHECKED_IN & Q(checkin_needs_review=True)),
         # Online unless staff said in person: a click or a report row is online.
@@ -117,13 +115,9 @@ def _registration_aggregates() -> dict:
         ),
     }
     for source in _S.values:
-        aggregates[f"source_{source}"] = Count(
-            "pk", filter=_CHECKED_IN & Q(checkin_source=source)
-        )
+        aggregates[f"source_{source}"] = Count("pk", filter=_CHECKED_IN & Q(checkin_source=source))
     for match in _M.values:
-        aggregates[f"match_{match}"] = Count(
-            "pk", filter=_CHECKED_IN & Q(checkin_matched_by=match)
-        )
+        aggregates[f"match_{match}"] = Count("pk", filter=_CHECKED_IN & Q(checkin_matched_by=match))
     return aggregates
 
 
@@ -165,9 +159,7 @@ def headcounts_for_events(events: Iterable) -> dict[int, Headcount]:
         headcount.checked_in_by_match = {m: row[f"match_{m}"] for m in _M.values}
 
     unmatched = (
-        UnmatchedParticipant.objects.filter(
-            page_id__in=ids, state=UnmatchedParticipant.State.OPEN
-        )
+        UnmatchedParticipant.objects.filter(page_id__in=ids, state=UnmatchedParticipant.State.OPEN)
         .values("page_id")
         .annotate(n=Count("pk"))
     )

@@ -32,6 +32,9 @@ RESEND_REMINDER = _PREFIX + "resend_reminder"
 RESEND_EVENT_REMINDERS = _PREFIX + "resend_event_reminders"
 CANCEL_REMOVED_REGISTRANT = _PREFIX + "cancel_removed_registrant"
 APPLY_RETENTION = _PREFIX + "apply_retention"
+#: Check-in: one participant pull, and the sweep of automatic pulls and retries.
+PULL_PARTICIPANTS = _PREFIX + "pull_participants"
+CHECKIN_SWEEP = _PREFIX + "checkin_sweep"
 
 
 def enqueue(task_name: str, *args):

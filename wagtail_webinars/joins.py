@@ -28,10 +28,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, F, Value, When
+from django.db.models import F, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from . import checkin
 from .conf import get_setting
 from .models import EventPage, Registration
 
@@ -145,18 +146,16 @@ def record_click(registration: Registration, now: datetime | None = None) -> Cli
     elif state.window == EARLY:
         changes["join_early_clicked_at"] = Coalesce(F("join_early_clicked_at"), Value(now))
     if check_in:
-        # Keep an earlier check-in (staff, an earlier click) as it is.
-        changes["checkin_source"] = Case(
-            When(checked_in_at__isnull=True, then=Value(Registration.CheckinSource.EMAIL_CLICK)),
-            default=F("checkin_source"),
-        )
-        changes["checked_in_at"] = Coalesce(F("checked_in_at"), Value(now))
+        # checkin.py decides what a click may change (never staff's check-in or undo).
+        changes.update(checkin.click_check_in_changes(now))
 
     rows = Registration.objects.filter(pk=registration.pk, status=Registration.Status.REGISTERED)
     if not rows.update(**changes):
         return NOT_COUNTED
     # From the row as the caller read it; only for the caller's message and the log.
-    checked_in_now = check_in and registration.checked_in_at is None
+    checked_in_now = (
+        check_in and registration.checked_in_at is None and not registration.checkin_by_staff
+    )
     logger.info(
         "join click on registration %s (attendance=%s, checked_in=%s)",
         registration.pk,

@@ -14,6 +14,9 @@ SCHEDULES: dict[str, tuple[str, int]] = {
     "wagtail_webinars.reminder_sweep": (jobs.SEND_DUE_REMINDERS, 1),
     # Re-queues Zoom syncs whose task vanished or whose retry time has come (see sync.py).
     "wagtail_webinars.sync_sweep": (jobs.SYNC_SWEEP, 1),
+    # Pulls participant reports after managed events end, and retries waiting pulls
+    # (see checkin.py).
+    "wagtail_webinars.checkin_sweep": (jobs.CHECKIN_SWEEP, 5),
 }
 
 

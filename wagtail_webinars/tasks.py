@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from . import emails, metadata, registration_effects, reminders, retention, sync
+from . import checkin, emails, metadata, registration_effects, reminders, retention, sync
 from .models import Registration
 
 
@@ -65,6 +65,16 @@ def resend_reminder(registration_id: int, requested_at: datetime) -> dict:
 def resend_event_reminders(event_id: int, requested_at: datetime) -> dict:
     """Staff asked to resend the reminder to everyone registered for one event."""
     return reminders.resend_event_reminders(event_id, requested_at).as_dict()
+
+
+def pull_participants(pull_id: int) -> str:
+    """Run one participant pull ("Check in webinar attendees"; see checkin.py)."""
+    return checkin.run_pull(pull_id)
+
+
+def checkin_sweep() -> dict:
+    """Automatic pulls after managed events end, and retries (``schedules.SCHEDULES``)."""
+    return checkin.checkin_sweep()
 
 
 def cancel_removed_registrant(

@@ -9,7 +9,7 @@ the JSON state list registrants' names and emails, so they need a staff login
 from django.contrib.auth.decorators import user_passes_test
 from django.urls import path, reverse_lazy
 
-from . import views
+from . import reports, views
 
 staff_only = user_passes_test(
     lambda user: user.is_active and user.is_staff, login_url=reverse_lazy("wagtailadmin_login")
@@ -77,6 +77,31 @@ urlpatterns = [
         W,
         name="webinar_participants_report",
     ),
+    # Past instances and per-instance reports (by UUID), see reports.py.
+    path(
+        "v2/past_meetings/<int:zoom_id>/instances",
+        reports.past_instances,
+        M,
+        name="meeting_instances",
+    ),
+    path(
+        "v2/past_webinars/<int:zoom_id>/instances",
+        reports.past_instances,
+        W,
+        name="webinar_instances",
+    ),
+    path(
+        "v2/report/meetings/<path:uuid>/participants",
+        reports.instance_report,
+        M,
+        name="meeting_instance_report",
+    ),
+    path(
+        "v2/report/webinars/<path:uuid>/participants",
+        reports.instance_report,
+        W,
+        name="webinar_instance_report",
+    ),
     # Where the stand-in's join links lead.
     path("j/<int:zoom_id>", views.join, name="join"),
     # Make it misbehave, or change a meeting, as staff would in Zoom.
@@ -84,4 +109,10 @@ urlpatterns = [
     path("control/reset", views.control_reset, name="control_reset"),
     path("control/meetings/<int:zoom_id>", views.control_meeting, name="control_meeting"),
     path("control/meetings/<int:zoom_id>/attend", views.control_attend, name="control_attend"),
+    path(
+        "control/meetings/<int:zoom_id>/simulate",
+        reports.control_simulate,
+        name="control_simulate",
+    ),
+    path("control/meetings/<int:zoom_id>/report", reports.control_report, name="control_report"),
 ]

@@ -584,24 +584,27 @@ def participants_report(request: HttpRequest, kind: str, zoom_id: int) -> JsonRe
     with_registrant = request.GET.get("include_fields") == "registrant_id"
     rows = Participant.objects.filter(meeting=meeting).order_by("join_time", "pk")
     total = rows.count()
-    items = []
-    for p in rows[offset : offset + size]:
-        item = {
-            "id": "",
-            "user_id": str(16778240 + p.pk),
-            "name": p.name,
-            "user_email": p.user_email,
-            "join_time": zoom_time(p.join_time),
-            "leave_time": zoom_time(p.leave_time),
-            "duration": p.duration,
-            "failover": False,
-            "status": "in_meeting",
-            "customer_key": "",
-        }
-        if with_registrant:
-            item["registrant_id"] = p.registrant_id
-        items.append(item)
+    items = [report_item(p, with_registrant) for p in rows[offset : offset + size]]
     return JsonResponse({**_page_envelope(total, size, offset), "participants": items})
+
+
+def report_item(p: Participant, with_registrant: bool) -> dict:
+    """One participant-report row as Zoom sends it (also used by reports.py)."""
+    item = {
+        "id": "",
+        "user_id": str(16778240 + p.pk),
+        "name": p.name,
+        "user_email": p.user_email,
+        "join_time": zoom_time(p.join_time),
+        "leave_time": zoom_time(p.leave_time),
+        "duration": p.duration,
+        "failover": False,
+        "status": "in_meeting",
+        "customer_key": "",
+    }
+    if with_registrant:
+        item["registrant_id"] = p.registrant_id
+    return item
 
 
 # -- the personal join link ---------------------------------------------------------------

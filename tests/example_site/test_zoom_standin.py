@@ -7,7 +7,6 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -19,21 +18,6 @@ pytestmark = pytest.mark.django_db
 MEETING = seed.DEMO_MEETING_ID
 WEBINAR = seed.DEMO_WEBINAR_ID
 BASIC = "Basic " + base64.b64encode(b"demo-client:demo-secret").decode()
-
-
-@pytest.fixture
-def api():
-    """A CSRF-enforcing client (as any non-browser caller) signed in to the stand-in."""
-    seed.seed_demo()
-    client = Client(enforce_csrf_checks=True)
-    answer = client.post(
-        "/zoom-standin/oauth/token",
-        {"grant_type": "account_credentials", "account_id": "demo-account"},
-        HTTP_AUTHORIZATION=BASIC,
-    )
-    assert answer.status_code == 200
-    client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {answer.json()['access_token']}"
-    return client
 
 
 def send(client, method, path, body=None):

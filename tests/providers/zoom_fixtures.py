@@ -250,6 +250,49 @@ class FakeZoom:
         self.callback("GET", f"/{resource}/{meeting_id}/registrants", reply)
 
     # -- reading what we sent ------------------------------------------------------------
+    def serves_instances(
+        self,
+        instances: dict[str, list[list[dict]]],
+        start_times: dict[str, str] | None = None,
+        meeting_id: str = MEETING_ID,
+        resource: str = "meetings",
+    ) -> None:
+        """Past instances and their paged participant reports: ``{uuid: [page, ...]}``
+        (``start_times``: ``{uuid: "2030-01-15T19:00:00Z"}``, that time by default)."""
+        key = "meetings" if resource == "meetings" else "webinars"
+        times = start_times or {}
+        self.on(
+            "GET",
+            f"/past_{resource}/{meeting_id}/instances",
+            json={
+                key: [
+                    {"uuid": uuid, "start_time": times.get(uuid, "2030-01-15T19:00:00Z")}
+                    for uuid in instances
+                ]
+            },
+        )
+        for uuid, pages in instances.items():
+            self.serves_report(uuid, pages, resource)
+
+    def serves_report(self, uuid: str, pages: list[list[dict]], resource: str = "meetings"):
+        """One instance's participant report in ``pages``, linked by ``next_page_token``
+        (the UUID encoded in the path as Zoom wants it)."""
+        from wagtail_webinars.providers.zoom.reports import encode_uuid
+
+        def reply(request):
+            query = parse_qs(urlsplit(request.url).query)
+            index = int(query.get("next_page_token", ["0"])[0])
+            body = {
+                "page_count": len(pages),
+                "page_size": 300,
+                "total_records": sum(len(page) for page in pages),
+                "next_page_token": str(index + 1) if index + 1 < len(pages) else "",
+                "participants": pages[index],
+            }
+            return 200, {}, json.dumps(body)
+
+        self.callback("GET", f"/report/{resource}/{encode_uuid(uuid)}/participants", reply)
+
     def calls_to(self, method: str | None = None, contains: str = "") -> list:
         return [
             c

@@ -43,9 +43,7 @@ class ParticipantPull(models.Model):
         related_name="+",
         verbose_name=_("event"),
     )
-    state = models.CharField(
-        _("state"), max_length=16, choices=State.choices, default=State.QUEUED
-    )
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
     trigger = models.CharField(
         _("started by"), max_length=16, choices=Trigger.choices, default=Trigger.STAFF
     )

@@ -95,6 +95,10 @@ class Participant:
     leave_time: datetime | None = None
     duration_seconds: int = 0
     registrant_id: str = ""
+    #: The row is someone waiting to be let in: it is not attendance.
+    waiting_room: bool = False
+    #: Which run of the meeting (Zoom's instance UUID) the row comes from.
+    instance: str = ""
 
 
 class Provider:
@@ -160,6 +164,12 @@ class Provider:
         raise UnsupportedOperation(self, "batch_push")
 
     def pull_participants(self) -> Iterator[Participant]:
+        """Every row of the participant report of this event's meeting (each join a
+        row, every run of the meeting that overlaps the event's time).
+
+        Raises :class:`~.errors.ReportNotReady` while the provider has no report yet.
+        Only when ``can_pull_participants``.
+        """
         raise UnsupportedOperation(self, "pull_participants")
 
     def batch_error_scope(self, error: Exception) -> str:

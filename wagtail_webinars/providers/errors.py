@@ -65,6 +65,11 @@ class ProviderAPIError(ProviderError):
         return " ".join([parts[0], f"({', '.join(parts[1:])})" if parts[1:] else ""]).strip()
 
 
+class ReportNotReady(ProviderError):
+    """The provider has no participant report yet (a meeting that just ended):
+    try again later; this is not a failure."""
+
+
 class ProviderAuthError(ProviderAPIError):
     """The provider rejected our credentials (or a token even after refreshing it).
 

@@ -88,8 +88,18 @@ def test_our_requests_match_zoom(zoom, provider_class, zoom_id, resource):
     zoom.lists_registrants({}, zoom_id, resource)
     zoom.on(
         "GET",
-        f"/report/{resource}/{zoom_id}/participants",
-        json={"page_size": 300, "total_records": 0, "next_page_token": "", "participants": []},
+        f"/past_{resource}/{zoom_id}/instances",
+        json={resource: [{"uuid": "inst1==", "start_time": "2030-01-15T19:00:00Z"}]},
+    )
+    zoom.on(
+        "GET",
+        f"/report/{resource}/inst1==/participants",
+        json={
+            "page_size": 300,
+            "total_records": 1,
+            "next_page_token": "",
+            "participants": [fx.participant_payload(1)],
+        },
     )
 
     provider.fetch_metadata()
@@ -107,7 +117,8 @@ def test_our_requests_match_zoom(zoom, provider_class, zoom_id, resource):
         f"PUT /{resource}/{zoom_id}/registrants/status",
         f"POST /{resource}/{zoom_id}/batch_registrants",
         f"GET /{resource}/{zoom_id}/registrants",
-        f"GET /report/{resource}/{zoom_id}/participants",
+        f"GET /past_{resource}/{zoom_id}/instances",
+        f"GET /report/{resource}/inst1==/participants",
     }
     assert check_sent(zoom) >= 10
 

@@ -252,7 +252,13 @@ def test_batch_push_webinar_body(zoom):
 
 
 def test_pull_participants(zoom):
-    path = f"/report/meetings/{MEETING_ID}/participants"
+    # A meeting's report comes per instance (tests/providers/test_zoom_reports.py).
+    zoom.on(
+        "GET",
+        f"/past_meetings/{MEETING_ID}/instances",
+        json={"meetings": [{"uuid": "inst1==", "start_time": "2030-01-15T19:00:00Z"}]},
+    )
+    path = "/report/meetings/inst1==/participants"
     zoom.on(
         "GET",
         path,
@@ -272,7 +278,7 @@ def test_pull_participants(zoom):
     assert rows[0].duration_seconds == 2640
     assert rows[0].join_time == datetime(2030, 1, 15, 19, 1, tzinfo=UTC)
     assert rows[1].email == ""
-    query = parse_qs(urlsplit(zoom.api_calls[0].request.url).query)
+    query = parse_qs(urlsplit(zoom.calls_to("GET", "/report/")[0].request.url).query)
     assert query["include_fields"] == ["registrant_id"] and query["page_size"] == ["300"]
 
 
@@ -304,14 +310,19 @@ def test_find_registrant_falls_back_to_the_webinar_path(zoom):
 def test_pull_participants_falls_back_to_the_webinar_path(zoom):
     zoom.error(
         "GET",
-        f"/report/meetings/{MEETING_ID}/participants",
+        f"/past_meetings/{MEETING_ID}/instances",
         400,
         3000,
         "Cannot access webinar info.",
     )
     zoom.on(
         "GET",
-        f"/report/webinars/{MEETING_ID}/participants",
+        f"/past_webinars/{MEETING_ID}/instances",
+        json={"webinars": [{"uuid": "w1", "start_time": "2030-01-15T19:00:00Z"}]},
+    )
+    zoom.on(
+        "GET",
+        "/report/webinars/w1/participants",
         json={
             "page_size": 300,
             "total_records": 1,
@@ -321,7 +332,7 @@ def test_pull_participants_falls_back_to_the_webinar_path(zoom):
     )
     (row,) = list(meeting().pull_participants())
     assert row.registrant_id == "w1"
-    assert zoom.describe()[-1] == f"GET /report/webinars/{MEETING_ID}/participants"
+    assert zoom.describe()[-1] == "GET /report/webinars/w1/participants"
 
 
 def test_registrant_not_found_is_not_taken_for_a_webinar_id(zoom):

@@ -390,24 +390,11 @@ class ZoomProvider(Provider):
 
     # -- participants ----------------------------------------------------------------
     def pull_participants(self) -> Iterator[Participant]:
-        """The participant report (Heavy; paged by 300), one row per join."""
-        for item in self._paginate(
-            lambda res: f"/report/{res}/{self.meeting_id}/participants",
-            "participants",
-            {"include_fields": "registrant_id"},
-        ):
-            try:
-                duration = int(item.get("duration") or 0)
-            except (TypeError, ValueError):
-                duration = 0
-            yield Participant(
-                name=item.get("name") or "",
-                email=(item.get("user_email") or "").strip().lower(),
-                join_time=meetings.parse_zoom_time(item.get("join_time")),
-                leave_time=meetings.parse_zoom_time(item.get("leave_time")),
-                duration_seconds=duration,
-                registrant_id=item.get("registrant_id") or "",
-            )
+        """Every report row of every instance of the meeting that belongs to the event
+        (see :mod:`.reports`: instances, UUID encoding, pages, "not ready")."""
+        from .reports import Pull
+
+        return iter(Pull(self).rows())
 
     # -- words for staff ---------------------------------------------------------------
     def might_have_landed(self, error: Exception) -> bool:
