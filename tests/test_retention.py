@@ -125,3 +125,28 @@ def test_the_task_runs_it(rows, settings):
 
     settings.WAGTAIL_WEBINARS = {**settings.WAGTAIL_WEBINARS, "RETENTION_DAYS": 365}
     assert tasks.apply_retention() == {"registrations": 1, "task_results": 0}
+
+
+@pytest.mark.parametrize("mode", ["anonymise", "delete"])
+def test_unmatched_participants_of_old_events_lose_their_names(events, mode):
+    from wagtail_webinars.models import UnmatchedParticipant
+
+    old = UnmatchedParticipant.objects.create(
+        page=events["old"],
+        key="email:walkin@example.org",
+        name="Walk In",
+        email="walkin@example.org",
+        registrant_id="zr1",
+        minutes=40,
+    )
+    recent = UnmatchedParticipant.objects.create(
+        page=events["recent"], key="name:guest", name="Guest", minutes=5
+    )
+    retention.apply_retention(older_than_days=365, mode=mode)
+    left = UnmatchedParticipant.objects.filter(pk=old.pk).first()
+    if mode == "delete":
+        assert left is None
+    else:
+        assert (left.name, left.email, left.registrant_id) == ("", "", "")
+        assert "walkin" not in left.key and left.minutes == 40
+    assert UnmatchedParticipant.objects.get(pk=recent.pk).name == "Guest"

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from . import jobs
 from .conf import get_setting
-from .models import Registration, event_page_models
+from .models import Registration, UnmatchedParticipant, event_page_models
 
 ANONYMISE = "anonymise"
 DELETE = "delete"
@@ -77,6 +77,8 @@ def apply_retention(
     registrations = Registration.objects.filter(page_id__in=event_ids)
     if mode == ANONYMISE:
         registrations = registrations.exclude(email__endswith="@" + ANONYMISED_DOMAIN)
+    # Participants of the report who matched nobody: names and emails too (check-in).
+    unmatched = UnmatchedParticipant.objects.filter(page_id__in=event_ids)
     results = _task_results(cutoff)
     report = RetentionReport(
         mode=mode,
@@ -105,10 +107,18 @@ def apply_retention(
                 reminder_error="",
                 updated_at=timezone.now(),
             )
+            unmatched.update(
+                key=Concat(models.Value("removed:"), Cast("pk", models.CharField())),
+                name="",
+                email="",
+                registrant_id="",
+                updated_at=timezone.now(),
+            )
         else:
             # The events are over: nothing to cancel at the provider, and one call per
             # deleted row would only spend its rate limit.
             registrations.update(provider_registrant_id="")
             registrations.delete()
+            unmatched.delete()
         results.delete()
     return report
