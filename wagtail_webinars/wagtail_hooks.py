@@ -6,9 +6,10 @@ registrations is :mod:`wagtail_webinars.permissions`' decision.
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from .admin import actions, events, registrations, submissions
@@ -192,3 +193,29 @@ def register_graphql_mutations(mutation_mixins):
     from .graphql.grapple_hooks import add_mutations
 
     add_mutations(mutation_mixins)
+
+
+# -- Reports > Event headcount (issue 10) -----------------------------------------------
+
+
+@hooks.register("register_admin_urls")
+def register_headcount_report_urls():
+    from django.urls import include
+
+    from .admin import headcount_urls
+
+    return [path("reports/event-headcount/", include(headcount_urls))]
+
+
+class HeadcountReportMenuItem(MenuItem):
+    def is_shown(self, request):
+        return registration_policy.user_has_permission(request.user, VIEW)
+
+
+@hooks.register("register_reports_menu_item")
+def register_headcount_report_menu_item():
+    from .admin.reports import EVENT_LIST_URL_NAME
+
+    return HeadcountReportMenuItem(
+        _("Event headcount"), reverse(EVENT_LIST_URL_NAME), icon_name="group", order=750
+    )
