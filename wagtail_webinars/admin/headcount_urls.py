@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from . import checkin_views, reports
+from . import checkin_views, registration_record, reports
 
 app_name = reports.URL_NAMESPACE
 
@@ -23,6 +23,11 @@ urlpatterns = [
         name="event_results",
     ),
     path("<int:event_id>/check-in/", checkin_views.StartCheckInView.as_view(), name="check_in"),
+    path(
+        "<int:event_id>/registrations/<int:pk>/check-in/",
+        registration_record.RegistrationCheckInView.as_view(),
+        name="registration_check_in",
+    ),
     path("<int:event_id>/door/", checkin_views.DoorListView.as_view(), name="door_list"),
     path(
         "<int:event_id>/unmatched/<int:participant_id>/link/",

@@ -386,4 +386,9 @@ class RegistrationInspectView(EventScopedObjectMixin, InspectView):
         context["person_export_url"] = person_export_url(
             reverse(self.index_url_name), self.object.email
         )
+        # The record groups what we know (person, Zoom, reminder and link, attendance)
+        # with a timeline and the check-in buttons: see registration_record.py.
+        from .registration_record import record_context
+
+        context.update(record_context(self.object, self.request.user))
         return context

@@ -451,7 +451,7 @@ class EventHeadcountReportView(ReportView):
 
     @cached_property
     def columns(self):
-        inspect = "webinar_registrations:inspect"
+        inspect = "wagtail_webinars_registrations:inspect"
         return [
             TitleColumn(
                 "name",
