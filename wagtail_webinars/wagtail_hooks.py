@@ -219,3 +219,12 @@ def register_headcount_report_menu_item():
     return HeadcountReportMenuItem(
         _("Event headcount"), reverse(EVENT_LIST_URL_NAME), icon_name="group", order=750
     )
+
+
+@hooks.register("construct_homepage_panels")
+def add_events_panel(request, panels):
+    from .admin.dashboard import panel_for
+
+    panel = panel_for(request)
+    if panel is not None:
+        panels.append(panel)
