@@ -166,3 +166,20 @@ def test_check_in_of_a_registration_of_another_event_is_404(staff_client, make_e
     other = make_event(kind="vimeo")
     url = reverse("wagtail_webinars_headcount:registration_check_in", args=[other.pk, reg.pk])
     assert staff_client.post(url, {"action": "check_in"}).status_code == 404
+
+
+def test_staff_confirm_a_name_match(staff_client, make_event):
+    reg = RegistrationFactory(
+        page=make_event(kind="vimeo"),
+        checked_in_at=timezone.now(),
+        checkin_source=Registration.CheckinSource.PROVIDER_REPORT,
+        checkin_matched_by=Registration.CheckinMatch.NAME,
+        checkin_needs_review=True,
+    )
+    html = staff_client.get(inspect_url(reg)).content.decode()
+    assert "Matched by name only" in section(html, "attendance")
+    response = staff_client.post(check_in_url(reg), {"action": "confirm"}, follow=True)
+    assert messages_of(response) == ["Name match confirmed."]
+    reg.refresh_from_db()
+    assert not reg.checkin_needs_review
+    assert reg.checked_in_at is not None

@@ -82,7 +82,11 @@ class StartCheckInView(EventActionMixin, View):
                 _("This provider has no participant report to check attendees in from."),
             )
             return redirect(_report_url(self.event))
-        checkin.start_check_in(self.event, by=request.user)
+        try:
+            checkin.start_check_in(self.event, by=request.user)
+        except checkin.CheckInRefused as refused:
+            messages.error(request, refused.message)
+            return redirect(_report_url(self.event))
         messages.success(
             request,
             _(
@@ -120,8 +124,12 @@ class UnmatchedActionView(UnmatchedMixin, View):
             raise Http404
         if not self.participant.is_open:
             return self.participant_gone(request)
-        checkin.dismiss_participant(self.participant, by=request.user)
-        messages.success(request, _("Participant dismissed."))
+        try:
+            checkin.dismiss_participant(self.participant, by=request.user)
+        except checkin.CheckInRefused as refused:
+            messages.error(request, refused.message)
+        else:
+            messages.success(request, _("Participant dismissed."))
         return redirect(_report_url(self.event))
 
 
@@ -176,11 +184,12 @@ class LinkParticipantView(UnmatchedMixin, WagtailAdminTemplateMixin, TemplateVie
             return redirect(
                 reverse(UNMATCHED_LINK_URL_NAME, args=[self.event.pk, self.participant.pk])
             )
-        checkin.link_participant(self.participant, registration, by=request.user)
-        messages.success(
-            request,
-            _("Linked and checked in %(name)s.") % {"name": registration.full_name},
-        )
+        try:
+            registration = checkin.link_participant(self.participant, registration, by=request.user)
+        except checkin.CheckInRefused as refused:
+            messages.error(request, refused.message)
+            return redirect(_report_url(self.event))
+        messages.success(request, linked_message(registration))
         return redirect(_report_url(self.event))
 
 
@@ -205,6 +214,18 @@ class ParticipantRegistrationForm(forms.Form):
         else:
             cleaned.update(email=email, first_name=first, last_name=last)
         return cleaned
+
+
+def linked_message(registration: Registration, registered: bool = False) -> str:
+    """What staff read after linking: below the event's minimum it is not a check-in."""
+    name = registration.full_name
+    if registration.checked_in_at is None:
+        return _("Linked %(name)s: they joined only briefly, so they are not checked in.") % {
+            "name": name
+        }
+    if registered:
+        return _("Registered and checked in %(name)s.") % {"name": name}
+    return _("Linked and checked in %(name)s.") % {"name": name}
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -265,13 +286,14 @@ class RegisterParticipantView(UnmatchedMixin, WagtailAdminTemplateMixin, Templat
                 first_name=form.cleaned_data["first_name"],
                 last_name=form.cleaned_data["last_name"],
             )
-        except service.RegistrationRefused as refused:
+        except (service.RegistrationRefused, checkin.CheckInRefused) as refused:
             form.add_error(None, refused.message)
             return self.render_to_response(self.get_context_data(form=form))
-        messages.success(
-            request,
-            _("Registered and checked in %(name)s.") % {"name": registration.full_name},
-        )
+        except ValidationError as err:
+            for field, errors in err.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+            return self.render_to_response(self.get_context_data(form=form))
+        messages.success(request, linked_message(registration, registered=True))
         return redirect(_report_url(self.event))
 
 
@@ -328,16 +350,20 @@ class DoorListView(EventActionMixin, WagtailAdminTemplateMixin, TemplateView):
                     _("%(name)s was already checked in.") % {"name": registration.full_name},
                 )
             else:
-                checkin.check_in(
-                    registration,
-                    Registration.CheckinSource.STAFF,
-                    by=request.user,
-                    in_person=True,
-                )
-                messages.success(
-                    request,
-                    _("%(name)s is checked in (in person).") % {"name": registration.full_name},
-                )
+                try:
+                    checkin.check_in(
+                        registration,
+                        Registration.CheckinSource.STAFF,
+                        by=request.user,
+                        in_person=True,
+                    )
+                except checkin.CheckInRefused as refused:
+                    messages.error(request, refused.message)
+                else:
+                    messages.success(
+                        request,
+                        _("%(name)s is checked in (in person).") % {"name": registration.full_name},
+                    )
         else:
             checkin.undo_check_in(registration, by=request.user)
             messages.success(

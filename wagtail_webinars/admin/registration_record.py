@@ -223,11 +223,18 @@ class RegistrationCheckInView(View):
         registration = get_object_or_404(Registration, pk=pk, page_id=event.pk)
         action = request.POST.get("action")
         if action == "check_in" and registration.is_active and not registration.checked_in_at:
-            checkin.check_in(registration, Registration.CheckinSource.STAFF, by=request.user)
-            messages.success(request, _("Checked in."))
+            try:
+                checkin.check_in(registration, Registration.CheckinSource.STAFF, by=request.user)
+            except checkin.CheckInRefused as refused:
+                messages.error(request, refused.message)
+            else:
+                messages.success(request, _("Checked in."))
         elif action == "undo" and registration.checked_in_at:
             checkin.undo_check_in(registration, by=request.user)
             messages.success(request, _("Check-in undone."))
+        elif action == "confirm" and registration.checkin_needs_review:
+            checkin.confirm_match(registration, by=request.user)
+            messages.success(request, _("Name match confirmed."))
         else:
             messages.warning(request, _("That action does not apply to this registration now."))
         return redirect(INSPECT_URL_NAME, registration.pk)

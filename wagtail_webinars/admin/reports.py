@@ -101,8 +101,10 @@ def is_hybrid(event) -> bool:
 
 
 def can_pull_participants(event) -> bool:
-    provider = event.provider
-    return bool(provider and provider.can_pull_participants)
+    """Whether "Check in webinar attendees" applies (the provider has a report)."""
+    from .. import checkin
+
+    return checkin.can_check_in(event)
 
 
 # -- how a registration reads in the table and the export -------------------------------
