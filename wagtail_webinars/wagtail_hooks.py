@@ -228,3 +228,16 @@ def add_events_panel(request, panels):
     panel = panel_for(request)
     if panel is not None:
         panels.append(panel)
+
+
+@hooks.register("register_page_header_buttons")
+def headcount_header_buttons(page, user, view_name=None, next_url=None):
+    from .admin.reports import EVENT_REPORT_URL_NAME
+    from .permissions import registration_policy
+
+    specific_class = page.specific_class or type(page)
+    if not issubclass(specific_class, tuple(event_page_models())):
+        return
+    if registration_policy.user_can_for_event(user, "view", page):
+        url = reverse(EVENT_REPORT_URL_NAME, args=[page.pk])
+        yield Button(_("Headcount"), url=url, icon_name="group", priority=70)

@@ -388,3 +388,12 @@ class TestQueryCounts:
         for _ in range(5):
             self._make(make_event(kind="vimeo"), 10)
         assert self.count(staff_client, LIST_URL) == few
+
+
+def test_event_page_editor_links_the_headcount_report(
+    staff_client, client, make_staff, ended_event
+):
+    edit = reverse("wagtailadmin_pages:edit", args=[ended_event.pk])
+    assert report_url(ended_event) in body(staff_client.get(edit))
+    client.force_login(make_staff(pages=[ended_event]))  # may edit, may not see registrations
+    assert report_url(ended_event) not in body(client.get(edit))
