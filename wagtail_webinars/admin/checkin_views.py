@@ -48,6 +48,15 @@ DOOR_LIST_URL_NAME = f"{URL_NAMESPACE}:door_list"
 SEARCH_LIMIT = 20
 
 
+def posted_registration(request, event) -> Registration | None:
+    """The active registration of ``event`` named by the form's ``registration`` field."""
+    try:
+        registration_id = int(request.POST.get("registration", ""))
+    except ValueError:
+        return None
+    return Registration.objects.active().filter(page_id=event.pk, pk=registration_id).first()
+
+
 def _report_url(event) -> str:
     return reverse(EVENT_REPORT_URL_NAME, args=[event.pk])
 
@@ -103,6 +112,9 @@ class UnmatchedMixin(EventActionMixin):
         self.participant = get_object_or_404(
             UnmatchedParticipant, pk=participant_id, page_id=self.event.pk
         )
+        if not self.participant.is_open:
+            # Linked, registered or dismissed meanwhile (another tab, a colleague).
+            return self.participant_gone(request)
         return super(EventActionMixin, self).dispatch(
             request, event_id, participant_id, *args, **kwargs
         )
@@ -122,8 +134,6 @@ class UnmatchedActionView(UnmatchedMixin, View):
 
         if action != "dismiss":
             raise Http404
-        if not self.participant.is_open:
-            return self.participant_gone(request)
         try:
             checkin.dismiss_participant(self.participant, by=request.user)
         except checkin.CheckInRefused as refused:
@@ -162,23 +172,10 @@ class LinkParticipantView(UnmatchedMixin, WagtailAdminTemplateMixin, TemplateVie
         )
         return context
 
-    def get(self, request, *args, **kwargs):
-        if not self.participant.is_open:
-            return self.participant_gone(request)
-        return super().get(request, *args, **kwargs)
-
     def post(self, request, event_id: int, participant_id: int):
         from .. import checkin
 
-        if not self.participant.is_open:
-            return self.participant_gone(request)
-        try:
-            registration_id = int(request.POST.get("registration", ""))
-        except ValueError:
-            registration_id = None
-        registration = (
-            Registration.objects.active().filter(page_id=self.event.pk, pk=registration_id).first()
-        )
+        registration = posted_registration(request, self.event)
         if registration is None:
             messages.error(request, _("Choose an active registration of this event."))
             return redirect(
@@ -264,17 +261,10 @@ class RegisterParticipantView(UnmatchedMixin, WagtailAdminTemplateMixin, Templat
         )
         return context
 
-    def get(self, request, *args, **kwargs):
-        if not self.participant.is_open:
-            return self.participant_gone(request)
-        return super().get(request, *args, **kwargs)
-
     def post(self, request, event_id: int, participant_id: int):
         from .. import checkin
         from .. import registration as service
 
-        if not self.participant.is_open:
-            return self.participant_gone(request)
         form = self.get_form()
         if not form.is_valid():
             return self.render_to_response(self.get_context_data(form=form))
@@ -334,13 +324,7 @@ class DoorListView(EventActionMixin, WagtailAdminTemplateMixin, TemplateView):
 
         action = request.POST.get("action")
         query = request.POST.get("q", "")
-        try:
-            registration_id = int(request.POST.get("registration", ""))
-        except ValueError:
-            registration_id = None
-        registration = (
-            Registration.objects.active().filter(page_id=self.event.pk, pk=registration_id).first()
-        )
+        registration = posted_registration(request, self.event)
         if registration is None or action not in ("check_in", "undo"):
             messages.error(request, _("That person is not registered for this event."))
         elif action == "check_in":

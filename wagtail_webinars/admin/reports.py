@@ -182,10 +182,18 @@ CAMPUS_TIME_PREPROCESS = {
 }
 
 
+class CampusTimeExportMixin:
+    """Exports with every time in campus local time (the headings name the zone)."""
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.custom_value_preprocess = {**self.custom_value_preprocess, **CAMPUS_TIME_PREPROCESS}
+
+
 # -- pick an event ----------------------------------------------------------------------
 
 
-class EventListReportView(ReportView):
+class EventListReportView(CampusTimeExportMixin, ReportView):
     """Every event the user may see registrations of, newest first, with its figures."""
 
     page_title = gettext_lazy("Event headcount")
@@ -205,10 +213,6 @@ class EventListReportView(ReportView):
         "headcount.no_shows",
         "attendance_rate_text",
     ]
-
-    def setup(self, request, *args, **kwargs):
-        super().setup(request, *args, **kwargs)
-        self.custom_value_preprocess = {**self.custom_value_preprocess, **CAMPUS_TIME_PREPROCESS}
 
     def dispatch(self, request, *args, **kwargs):
         if not registration_policy.user_has_permission(request.user, "view"):
@@ -343,7 +347,7 @@ class RegistrantFilterSet(WagtailFilterSet):
         fields = ["status", "checked_in", "checkin_source", "sync_status"]
 
 
-class EventHeadcountReportView(ReportView):
+class EventHeadcountReportView(CampusTimeExportMixin, ReportView):
     """One event: figures, last pull, registrants (filter, search, export), unmatched."""
 
     template_name = "wagtail_webinars/admin/reports/event_headcount.html"
@@ -383,7 +387,6 @@ class EventHeadcountReportView(ReportView):
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
-        self.custom_value_preprocess = {**self.custom_value_preprocess, **CAMPUS_TIME_PREPROCESS}
         yes_no = {self.FORMAT_CSV: _yes_no, self.FORMAT_XLSX: _yes_no}
         self.custom_field_preprocess = {
             **self.custom_field_preprocess,
