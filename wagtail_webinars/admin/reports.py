@@ -39,7 +39,7 @@ from django.utils.translation import gettext_lazy
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.ui.tables import Column, StatusTagColumn, TitleColumn
 from wagtail.admin.views.reports import ReportView
-from wagtail.admin.widgets import Button
+from wagtail.admin.widgets import HeaderButton
 
 from ..conf import campus_time_zone, campus_time_zone_name
 from ..models import ParticipantPull, Registration, UnmatchedParticipant, event_page_models
@@ -510,7 +510,7 @@ class EventHeadcountReportView(CampusTimeExportMixin, ReportView):
 
         # "Check in webinar attendees" posts: it is a form on the page, not a link here.
         buttons.append(
-            Button(
+            HeaderButton(
                 _("Resend reminder to all"),
                 url=_resend_url(self.event, self.get_index_url()),
                 icon_name="mail",
@@ -519,7 +519,7 @@ class EventHeadcountReportView(CampusTimeExportMixin, ReportView):
         )
         if is_hybrid(self.event):
             buttons.append(
-                Button(
+                HeaderButton(
                     _("Door list"),
                     url=reverse(checkin_views.DOOR_LIST_URL_NAME, args=[self.event.pk]),
                     icon_name="group",
@@ -552,6 +552,7 @@ class EventHeadcountReportView(CampusTimeExportMixin, ReportView):
             event=self.event,
             headcount=headcount,
             figures=figure_rows(headcount, self.event),
+            figure_groups=figure_groups(headcount, self.event),
             pull=pull,
             refresh_seconds=refresh,
             unmatched=unmatched,
@@ -577,19 +578,28 @@ def _resend_url(event, next_url: str) -> str:
 
 
 def figure_rows(headcount, event) -> list[tuple[str, object, bool]]:
-    """The figures as (label, value, is_detail) rows, in the order staff read them;
+    """Every figure as (label, value, is_detail), in the order staff read them;
     detail rows break down the row above them."""
+    return [row for _title, rows in figure_groups(headcount, event) for row in rows]
+
+
+def figure_groups(headcount, event) -> list[tuple[str, list[tuple[str, object, bool]]]]:
+    """The figures in three groups: registration, reminder and link, attendance."""
     by_source = headcount.checked_in_by_source
     by_match = headcount.checked_in_by_match
     S, M = Registration.CheckinSource, Registration.CheckinMatch
-    rows = [
+    registration = [
         (_("Registered"), headcount.registered, False),
         (_("Active"), headcount.active, True),
         (_("Cancelled"), headcount.cancelled, True),
+    ]
+    reminder = [
         (_("Reminders sent"), headcount.reminders_sent, False),
         (_("Join links opened"), headcount.links_opened, False),
         (_("Clicked the join link in time"), headcount.clicked, False),
         (_("Clicks counted"), headcount.clicks, False),
+    ]
+    attendance = [
         (_("Checked in"), headcount.checked_in, False),
         (_("From the participant report"), by_source.get(S.PROVIDER_REPORT, 0), True),
         (_("Matched by Zoom registrant"), by_match.get(M.REGISTRANT_ID, 0), True),
@@ -600,17 +610,21 @@ def figure_rows(headcount, event) -> list[tuple[str, object, bool]]:
         (_("By staff"), by_source.get(S.STAFF, 0), True),
     ]
     if is_hybrid(event) or headcount.in_person:
-        rows += [
+        attendance += [
             (_("In person"), headcount.in_person, True),
             (_("Online"), headcount.online, True),
         ]
-    rows += [
+    attendance += [
         (_("Joined briefly"), headcount.joined_briefly, False),
         (_("No-shows"), headcount.no_shows if headcount.ended else "—", False),
         (_("Attendance rate"), rate_text(headcount.attendance_rate), False),
         (_("Unmatched participants to review"), headcount.unmatched, False),
     ]
-    return rows
+    return [
+        (_("Registration"), registration),
+        (_("Reminder and join link"), reminder),
+        (_("Attendance"), attendance),
+    ]
 
 
 def registrations_matching(event, query: str, limit: int = 20):
