@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -199,6 +200,7 @@ class TestEventReport:
         html = body(staff_client.get(report_url(event)))
         assert 'data-pull-state="running"' in html
         assert 'http-equiv="refresh" content="3"' in html  # reloads until it is done
+        assert re.search(r'<button type="submit" class="button" disabled>\s*Check in webinar', html)
 
         pull.state = "waiting"
         pull.save()
@@ -206,6 +208,8 @@ class TestEventReport:
         assert "Waiting for Zoom" in html
         assert "never" not in html.lower().split("waiting for zoom")[1][:200]
         assert 'http-equiv="refresh" content="60"' in html
+        # Waiting for Zoom: staff may ask again now.
+        assert re.search(r'<button type="submit" class="button">\s*Check in webinar', html)
 
         pull.state, pull.people, pull.checked_in, pull.unmatched = "done", 5, 3, 2
         pull.finished_at = timezone.now()
