@@ -232,12 +232,13 @@ def add_events_panel(request, panels):
 
 @hooks.register("register_page_header_buttons")
 def headcount_header_buttons(page, user, view_name=None, next_url=None):
+    from wagtail.admin.widgets import Button
+
     from .admin.reports import EVENT_REPORT_URL_NAME
-    from .permissions import registration_policy
 
     specific_class = page.specific_class or type(page)
     if not issubclass(specific_class, tuple(event_page_models())):
         return
-    if registration_policy.user_can_for_event(user, "view", page):
+    if registration_policy.user_can_for_event(user, VIEW, page):
         url = reverse(EVENT_REPORT_URL_NAME, args=[page.pk])
         yield Button(_("Headcount"), url=url, icon_name="group", priority=70)

@@ -112,7 +112,7 @@ class TestPickAnEvent:
         people(event, 2)
         rows = csv_rows(staff_client.get(LIST_URL + "?export=csv"))
         assert rows[0][:3] == ["Event", "Starts (America/New_York)", "Provider"]
-        assert rows[1][:4] == ["Exported", "2026-07-01 12:00", "Vimeo", "2"]
+        assert rows[1][:4] == ["Exported", "2026-07-01 12:00:00", "Vimeo", "2"]
 
 
 class TestEventReport:
@@ -308,8 +308,8 @@ class TestExport:
         assert row["First name"] == "Ada"
         assert row["Email"] == "ada@example.org"
         assert row["Status"] == "Registered"
-        assert row["Registered (America/New_York)"] == "2026-11-20 10:05"
-        assert row["Checked in (America/New_York)"] == "2026-12-01 14:02"
+        assert row["Registered (America/New_York)"] == "2026-11-20 10:05:00"
+        assert row["Checked in (America/New_York)"] == "2026-12-01 14:02:00"
         assert row["Checked in by"] == "Provider participant report"
         assert row["Matched by"] == "Name"
         assert row["Attended"] == "Online"
@@ -401,3 +401,9 @@ def test_event_page_editor_links_the_headcount_report(
     assert report_url(ended_event) in body(staff_client.get(edit))
     client.force_login(make_staff(pages=[ended_event]))  # may edit, may not see registrations
     assert report_url(ended_event) not in body(client.get(edit))
+
+
+def test_csv_cells_never_start_a_formula(staff_client, ended_event):
+    RegistrationFactory(page=ended_event, first_name='=HYPERLINK("http://x")', last_name="Evil")
+    rows = csv_rows(staff_client.get(report_url(ended_event, export="csv")))
+    assert rows[1][0] == '\'=HYPERLINK("http://x")'

@@ -45,6 +45,7 @@ from ..conf import campus_time_zone, campus_time_zone_name
 from ..models import ParticipantPull, Registration, UnmatchedParticipant, event_page_models
 from ..permissions import registration_policy
 from ..templatetags.webinars import campus_datetime
+from .exports import RegistrationExportMixin
 
 URL_NAMESPACE = "wagtail_webinars_headcount"
 EVENT_LIST_URL_NAME = f"{URL_NAMESPACE}:index"
@@ -162,38 +163,10 @@ def _yes_no(value) -> str:
     return _("Yes") if value else _("No")
 
 
-def _campus_csv(value: datetime.datetime) -> str:
-    local = timezone.localtime(value, campus_time_zone()) if timezone.is_aware(value) else value
-    return local.strftime("%Y-%m-%d %H:%M")
-
-
-def _campus_xlsx(value: datetime.datetime) -> datetime.datetime:
-    # Spreadsheets have no time zones: campus wall-clock time, named in the heading.
-    if timezone.is_aware(value):
-        return timezone.make_naive(value, campus_time_zone())
-    return value
-
-
-CAMPUS_TIME_PREPROCESS = {
-    datetime.datetime: {
-        ReportView.FORMAT_CSV: _campus_csv,
-        ReportView.FORMAT_XLSX: _campus_xlsx,
-    },
-}
-
-
-class CampusTimeExportMixin:
-    """Exports with every time in campus local time (the headings name the zone)."""
-
-    def setup(self, request, *args, **kwargs):
-        super().setup(request, *args, **kwargs)
-        self.custom_value_preprocess = {**self.custom_value_preprocess, **CAMPUS_TIME_PREPROCESS}
-
-
 # -- pick an event ----------------------------------------------------------------------
 
 
-class EventListReportView(CampusTimeExportMixin, ReportView):
+class EventListReportView(RegistrationExportMixin, ReportView):
     """Every event the user may see registrations of, newest first, with its figures."""
 
     page_title = gettext_lazy("Event headcount")
@@ -347,7 +320,7 @@ class RegistrantFilterSet(WagtailFilterSet):
         fields = ["status", "checked_in", "checkin_source", "sync_status"]
 
 
-class EventHeadcountReportView(CampusTimeExportMixin, ReportView):
+class EventHeadcountReportView(RegistrationExportMixin, ReportView):
     """One event: figures, last pull, registrants (filter, search, export), unmatched."""
 
     template_name = "wagtail_webinars/admin/reports/event_headcount.html"
