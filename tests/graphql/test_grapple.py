@@ -20,7 +20,7 @@ from graphql import print_type
 from grapple.schema import schema
 from wagtail_webinars.graphql.schema import schema as ours
 types = {}
-for name in ("Event", "Registrant", "Register"):
+for name in ("Event", "Registrant", "Register", "Headcount", "CheckIn"):
     types[name] = [print_type(s.graphql_schema.get_type(name)) for s in (schema, ours)]
 query = schema.graphql_schema.query_type.fields
 mutation = schema.graphql_schema.mutation_type.fields
@@ -40,7 +40,16 @@ def test_our_fields_register_into_grapples_schema():
     )
     assert result.returncode == 0, result.stderr[-3000:]
     found = json.loads(result.stdout.strip().splitlines()[-1])
-    assert {"events", "event", "registrants", "pages"} <= set(found["query"])
-    assert {"register", "cancelRegistration"} <= set(found["mutation"])
+    assert {
+        "events",
+        "event",
+        "registrants",
+        "eventHeadcount",
+        "unmatchedParticipants",
+        "pages",
+    } <= set(found["query"])
+    assert {"register", "cancelRegistration", "checkIn", "linkParticipant"} <= set(
+        found["mutation"]
+    )
     for name, (in_grapple, in_ours) in found["types"].items():
         assert in_grapple == in_ours, name

@@ -13,7 +13,7 @@ from wagtail.models import GroupPagePermission
 
 from tests.factories import RegistrationFactory
 from wagtail_webinars.graphql.schema import schema
-from wagtail_webinars.models import ApiToken
+from wagtail_webinars.models import ApiToken, UnmatchedParticipant
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,14 @@ def selection(type_name: str) -> list[str]:
 #: (personal type, query template with {field}) for every path that reaches it.
 PATHS = [
     ("Registrant", "registrants(eventId: $e) { edges { node { {field} } } }", "registrants"),
+    (
+        "UnmatchedParticipant",
+        "unmatchedParticipants(eventId: $e) { edges { node { {field} } } }",
+        "unmatchedParticipants",
+    ),
+    ("Headcount", "eventHeadcount(eventId: $e) { {field} }", "eventHeadcount"),
 ]
+EVENT_HEADCOUNT = ("Headcount", "event(id: $e) { headcount { {field} } }", "event.headcount")
 
 
 def editor_of(django_user_model, event, name, codenames):
@@ -58,6 +65,9 @@ def editor_of(django_user_model, event, name, codenames):
 def world(make_event, django_user_model):
     event, other = make_event(), make_event()
     RegistrationFactory(page=event, email=SECRET_EMAIL, first_name=SECRET_NAME)
+    UnmatchedParticipant.objects.create(
+        page=event, key="email:x", name=SECRET_NAME, email=SECRET_EMAIL, minutes=3
+    )
     return {
         "event": event,
         # May edit the page but holds no registration permission.

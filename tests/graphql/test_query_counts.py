@@ -72,3 +72,48 @@ def test_a_page_of_registrants_costs_the_same_for_10_and_10000(make_event, staff
         {"name": "topic", "label": "Topic", "value": "x"}
     ]
     assert few == many
+
+
+EVENTS = """
+{ events(first: 20) { totalCount edges { node { id title spotsLeft registrationOpen
+    headcount { registered active checkedIn checkedInBySource { source count } noShows
+                attendanceRate unmatched lastPullState } } } } }
+"""
+
+REGISTRANTS_WITH_HEADCOUNT = """
+query($e: ID!) {
+  event(id: $e) { id title start headcount { registered active checkedIn noShows unmatched } }
+  registrants(eventId: $e, first: 100) {
+    totalCount
+    edges { node { id firstName lastName email status registeredAt syncStatus checkedIn
+                   checkInSource checkInMinutes } }
+  }
+}
+"""
+
+
+def test_a_page_of_registrants_with_its_event_and_headcount_costs_at_most_6(make_event, staff_user):
+    small, big = make_event(), make_event()
+    add_registrants(small, 10)
+    add_registrants(big, 10_000)
+    body, few = run(staff_user, REGISTRANTS_WITH_HEADCOUNT, {"e": str(small.pk)})
+    assert body["data"]["event"]["headcount"]["registered"] == 10
+    body, many = run(staff_user, REGISTRANTS_WITH_HEADCOUNT, {"e": str(big.pk)})
+    assert body["data"]["event"]["headcount"]["registered"] == 10_000
+    assert len(body["data"]["registrants"]["edges"]) == 100
+    # The event, the headcount (3), the count and the page.
+    assert few == many <= 6
+
+
+def test_events_with_headcounts_cost_the_same_for_2_and_20_events(make_event, staff_user):
+    first = [make_event(capacity=50) for _ in range(2)]
+    for event in first:
+        add_registrants(event, 5)
+    _body, few = run(staff_user, EVENTS, {})
+    for _ in range(18):
+        add_registrants(make_event(capacity=50), 5)
+    body, many = run(staff_user, EVENTS, {})
+    assert body["data"]["events"]["totalCount"] == 20
+    assert {e["node"]["headcount"]["registered"] for e in body["data"]["events"]["edges"]} == {5}
+    assert {e["node"]["spotsLeft"] for e in body["data"]["events"]["edges"]} == {45}
+    assert few == many

@@ -22,6 +22,7 @@ from ..conf import get_setting
 from ..models import Registration
 from .permissions import ADD, get_caller
 from .queries import visible_event
+from .staff_mutations import StaffMutation
 
 #: The public answer, whatever the address's state, so strangers learn nothing
 #: about who is registered (the event page answers the same).
@@ -201,6 +202,8 @@ class CancelRegistration(graphene.Mutation):
         return cls(ok=True, message=_("Your registration is cancelled."), errors=[])
 
 
-class Mutation(graphene.ObjectType):
+class Mutation(StaffMutation, graphene.ObjectType):
+    """The public mutations and, for staff, check-in, reminders and pulls."""
+
     register = Register.Field()
     cancel_registration = CancelRegistration.Field()

@@ -9,9 +9,10 @@ from graphene_django.filter import DjangoFilterConnectionField
 from graphql import GraphQLError
 from wagtail.models import Site
 
-from ..models import Registration, event_page_models
+from ..models import Registration, UnmatchedParticipant, event_page_models
 from . import types
 from .events import batch_of, find_events, visible_events
+from .headcount_types import Headcount
 from .permissions import VIEW, get_caller, require_for_event
 
 
@@ -91,6 +92,10 @@ class LimitedFilterConnectionField(PageSizeLimit, DjangoFilterConnectionField):
     pass
 
 
+class LimitedConnectionField(PageSizeLimit, DjangoConnectionField):
+    pass
+
+
 class EventEdgeLimit(PageSizeLimit, DjangoConnectionField):
     """The events connection: a lazy list, at most 100 per page."""
 
@@ -125,6 +130,20 @@ class Query(graphene.ObjectType):
         description="An event's registrations (needs the registration view permission).",
     )
 
+    event_headcount = graphene.Field(
+        Headcount,
+        event_id=graphene.ID(required=True),
+        description="An event's figures (needs the registration view permission).",
+    )
+    unmatched_participants = LimitedConnectionField(
+        types.UnmatchedParticipant,
+        max_limit=types.MAX_PAGE_SIZE,
+        event_id=graphene.ID(required=True),
+        state=graphene.String(description="Only this state: open, linked, registered, dismissed."),
+        description="People in the provider's report who matched no registration "
+        "(needs the registration view permission).",
+    )
+
     def resolve_events(root, info, **filters):
         for key in ("first", "last", "before", "after", "offset"):
             filters.pop(key, None)
@@ -141,3 +160,19 @@ class Query(graphene.ObjectType):
         event_id = parse_id(event_id)
         require_for_event(info, VIEW, event_id)
         return Registration.objects.filter(page_id=event_id).order_by("registered_at", "pk")
+
+    def resolve_event_headcount(root, info, event_id):
+        event_id = parse_id(event_id)
+        require_for_event(info, VIEW, event_id)
+        event = visible_event(info, event_id)
+        if event is None:
+            return None
+        return batch_of(event).headcount(event)
+
+    def resolve_unmatched_participants(root, info, event_id, state=None, **kwargs):
+        event_id = parse_id(event_id)
+        require_for_event(info, VIEW, event_id)
+        participants = UnmatchedParticipant.objects.filter(page_id=event_id)
+        if state:
+            participants = participants.filter(state=str(state).strip().lower())
+        return participants.order_by("pk")

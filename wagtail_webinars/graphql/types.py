@@ -17,8 +17,9 @@ from wagtail.rich_text import expand_db_html
 
 from ..conf import campus_time_zone_name
 from ..models import EventPage, EventPageMixin, Registration
+from ..models import UnmatchedParticipant as UnmatchedParticipantModel
 from .events import batch_of
-from .permissions import VIEW, get_caller
+from .permissions import VIEW, get_caller, require_for_event
 
 MAX_PAGE_SIZE = 100
 
@@ -58,6 +59,10 @@ class Event(DjangoObjectType):
     )
     spots_left = graphene.Int(description="Places left; null for no limit.")
     description = graphene.String(description="The description, rendered as HTML.")
+    headcount = graphene.Field(
+        "wagtail_webinars.graphql.headcount_types.Headcount",
+        description="The event's figures (needs the registration view permission).",
+    )
 
     @classmethod
     def is_type_of(cls, root, info):
@@ -102,6 +107,10 @@ class Event(DjangoObjectType):
 
     def resolve_description(self, info):
         return expand_db_html(self.description or "")
+
+    def resolve_headcount(self, info):
+        require_for_event(info, VIEW, self.pk)
+        return batch_of(self).headcount(self)
 
 
 def closed_reason(event) -> str | None:
@@ -253,3 +262,27 @@ class RegistrantFilterSet(django_filters.FilterSet):
 
 def caller_can_see_outcome(info, event_id: int) -> bool:
     return get_caller(info).can_for_event(VIEW, event_id)
+
+
+class UnmatchedParticipant(DjangoObjectType):
+    """Someone in the provider's report who matched no registration (personal data)."""
+
+    class Meta:
+        model = UnmatchedParticipantModel
+        name = "UnmatchedParticipant"
+        fields = ("id", "name", "email", "minutes", "first_join", "last_leave", "joined_briefly")
+        use_connection = True
+        connection_class = CountedConnection
+
+    event_id = graphene.Int(required=True)
+    state = graphene.String(required=True, description="To review, linked, registered, dismissed.")
+
+    @classmethod
+    def is_type_of(cls, root, info):
+        return isinstance(root, UnmatchedParticipantModel)
+
+    def resolve_event_id(self, info):
+        return self.page_id
+
+    def resolve_state(self, info):
+        return self.state
