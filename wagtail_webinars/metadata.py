@@ -202,10 +202,9 @@ def on_page_published(sender, instance, **kwargs) -> None:
 def refresh_live_event(event_id: int) -> RefreshResult | None:
     """Refresh a live managed event from Zoom and store the values (a task, queued by
     :func:`on_page_published`). Warnings go to the log: no editor is waiting for them."""
-    from wagtail.models import Page
+    from .models import get_event_page
 
-    page = Page.objects.filter(pk=event_id).first()
-    event = page.specific if page is not None else None
+    event = get_event_page(event_id)
     if event is None or not event.live or not is_managed_event(event):
         return None
     result = refresh_and_save(event)

@@ -29,7 +29,7 @@ PAGE_ACTION = "change"
 
 
 def _event_page_models():
-    from .models.pages import event_page_models
+    from .models.lookups import event_page_models
 
     return event_page_models()
 

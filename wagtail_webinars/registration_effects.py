@@ -17,7 +17,7 @@ from django_ratelimit.core import get_usage
 
 from . import emails, jobs, sync
 from .conf import get_setting
-from .models import EventPageMixin, Registration
+from .models import Registration, get_event_page
 from .providers.errors import ProviderError
 from .registration import (
     ALREADY_REGISTERED,
@@ -124,11 +124,8 @@ def cancel_removed_registrant(
     Takes the registrant's id and email rather than a key: the row is gone. When the
     event itself was deleted there is nothing left to tell us which meeting it was.
     """
-    from wagtail.models import Page
-
-    page = Page.objects.filter(pk=event_id).first()
-    event = page.specific if page is not None else None
-    if not isinstance(event, EventPageMixin) or not event.is_managed:
+    event = get_event_page(event_id)
+    if event is None or not event.is_managed:
         return False
     if meeting_id and meeting_id != event.provider.external_id:
         # The event moved to another meeting; this registrant belongs to the old one.

@@ -74,7 +74,7 @@ from django.utils import timezone
 from . import jobs, mail_batches
 from .conf import get_setting
 from .mail_batches import DeliveryReport
-from .models import EventPageMixin, Registration, event_page_models
+from .models import EventPageMixin, Registration, event_page_models, get_event_page
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +170,7 @@ def send_event_reminders(event_id: int, now: datetime | None = None) -> Delivery
     sweep does, until none is left or the time budget is spent."""
     now = now or timezone.now()
     report = DeliveryReport()
-    event = _event_page(event_id)
+    event = get_event_page(event_id)
     if event is None or not _is_due(event, now):
         return report
     report.events.append(event.pk)
@@ -283,13 +283,6 @@ def resend_event_reminders(event_id: int, requested_at: datetime) -> DeliveryRep
     )
 
 
-def _event_page(page_id: int) -> EventPageMixin | None:
-    from wagtail.models import Page
-
-    page = Page.objects.filter(pk=page_id).specific().first()
-    return page if isinstance(page, tuple(event_page_models())) else None
-
-
 def _resend(
     event_id: int,
     registrations: QuerySet,
@@ -298,7 +291,7 @@ def _resend(
 ) -> DeliveryReport:
     report = DeliveryReport()
     deadline = mail_batches.deadline_from_now()
-    event = _event_page(event_id)
+    event = get_event_page(event_id)
     if event is None:
         return report
     report.events.append(event.pk)

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import swapper
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -25,7 +24,7 @@ from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.widgets import Button
 
 from .. import metadata, reminders, sync
-from ..models import EventPageMixin, Registration, event_page_models
+from ..models import EventPageMixin, Registration, event_page_models, get_event_page
 from ..permissions import CHANGE, VIEW, registration_policy
 from ..providers.zoom.meetings import parse_zoom_time
 
@@ -44,10 +43,10 @@ def is_event_page(page) -> bool:
 
 def event_or_404(page_id: int):
     """The specific event page, whichever event page model it is (ours or the host's)."""
-    page = get_object_or_404(swapper.load_model("wagtailcore", "Page"), pk=page_id)
-    if not is_event_page(page):
+    event = get_event_page(page_id)
+    if event is None:
         raise Http404
-    return page.specific
+    return event
 
 
 def event_sync_counts(event_id: int) -> dict[str, int]:

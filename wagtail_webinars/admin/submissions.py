@@ -20,7 +20,7 @@ from wagtail.contrib.forms.views import (
     SubmissionsListView,
 )
 
-from ..models.pages import event_page_models
+from ..models.lookups import event_page_models
 from ..permissions import DELETE, VIEW, registration_policy
 from .exports import RegistrationExportMixin
 

@@ -1,11 +1,11 @@
 from .api_tokens import ApiToken
 from .attendance import ParticipantPull, UnmatchedParticipant
+from .lookups import all_event_pages, event_page_models, get_event_page, page_model
 from .pages import (
     AbstractEventPage,
     EventPage,
     EventPageMixin,
     RegistrationFormField,
-    event_page_models,
 )
 from .registration import Registration
 from .settings import EmailBrandingSettings
@@ -20,5 +20,8 @@ __all__ = [
     "Registration",
     "RegistrationFormField",
     "UnmatchedParticipant",
+    "all_event_pages",
     "event_page_models",
+    "get_event_page",
+    "page_model",
 ]

@@ -247,26 +247,3 @@ class EventPage(AbstractEventPage):
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
-
-
-def event_page_models() -> list[type[EventPageMixin]]:
-    """The concrete event page models: ours and any a host project builds from
-    ``AbstractEventPage`` (or ``EventPageMixin``), each table once.
-
-    A model that extends a listed one (multi-table, like ``class Seminar(EventPage)``)
-    or proxies it is left out: its events are rows of the listed model's table, so
-    one query per listed model covers every event exactly once. To ask whether a
-    page is an event, use ``issubclass(page.specific_class, tuple(event_page_models()))``.
-    """
-    from wagtail.models import get_page_models
-
-    events = [
-        model
-        for model in get_page_models()
-        if issubclass(model, EventPageMixin) and not model._meta.proxy
-    ]
-    return [
-        model
-        for model in events
-        if not any(parent in events for parent in model._meta.get_parent_list())
-    ]

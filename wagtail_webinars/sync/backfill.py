@@ -16,10 +16,9 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
-from wagtail.models import Page
 
 from wagtail_webinars import jobs
-from wagtail_webinars.models import Registration
+from wagtail_webinars.models import Registration, get_event_page
 from wagtail_webinars.providers.base import (
     BATCH_RETRY,
     BATCH_ROWS,
@@ -82,8 +81,7 @@ def backfill_event(event_id: int) -> int:
     Registrations whose add may have landed are first settled with one listing of
     the meeting's registrants. Returns how many Zoom took from the batches.
     """
-    page = Page.objects.filter(pk=event_id).first()
-    event = page.specific if page is not None else None
+    event = get_event_page(event_id)
     provider = getattr(event, "provider", None)
     if provider is None or not provider.can_push_registrants:
         return 0
