@@ -20,6 +20,9 @@ TYPED_LOCATIONS = {
         "password": "xyz789",
     },
     "vimeo": {"join_url": "https://vimeo.com/event/1234567"},
+    "microsoft_teams": {
+        "join_url": "https://teams.microsoft.com/l/meetup-join/19%3ameeting_N2Q%40thread.v2/0"
+    },
 }
 
 

@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from wagtail_webinars import checks
 from wagtail_webinars.conf import ZOOM_CREDENTIAL_SETTINGS
+from wagtail_webinars.providers.base import Provider
 
 SECRET = "s3cr3t-value-never-shown"
 CREDENTIALS = {
@@ -204,3 +205,45 @@ def test_test_settings_silence_only_the_cache_warning(settings, capsys):
     assert "wagtail_webinars.W003" in {m.id for m in run_checks()}
     call_command("check", fail_level="WARNING")
     assert "W003" not in capsys.readouterr().err
+
+
+class _NotAProvider:
+    pass
+
+
+def _provider_messages(settings, providers):
+    settings.WAGTAIL_WEBINARS = {**settings.WAGTAIL_WEBINARS, "PROVIDERS": providers}
+    return [(m.id, m.msg) for m in checks.check_providers()]
+
+
+def test_registered_providers_are_fine(settings):
+    assert _provider_messages(settings, {}) == []
+    ok = {"google_meet": "tests.host_site.providers.GoogleMeetProvider"}
+    assert _provider_messages(settings, ok) == []
+
+
+def test_a_provider_that_cannot_be_imported_is_an_error(settings):
+    messages = _provider_messages(settings, {"meet": "mysite.nowhere.MeetProvider"})
+    assert [m[0] for m in messages] == ["wagtail_webinars.E010"]
+    assert "'meet'" in messages[0][1] and "mysite.nowhere.MeetProvider" in messages[0][1]
+
+
+def test_a_class_that_is_not_a_provider_is_an_error(settings):
+    messages = _provider_messages(settings, {"meet": f"{__name__}._NotAProvider"})
+    assert [m[0] for m in messages] == ["wagtail_webinars.E010"]
+    assert "is not a Provider subclass" in messages[0][1]
+
+
+class _NoBlock(Provider):
+    kind = "meet"
+
+
+def test_a_provider_without_a_block_or_under_another_name(settings):
+    messages = _provider_messages(
+        settings,
+        {
+            "meet": f"{__name__}._NoBlock",
+            "other_name": "tests.host_site.providers.GoogleMeetProvider",
+        },
+    )
+    assert [m[0] for m in messages] == ["wagtail_webinars.E011", "wagtail_webinars.W010"]

@@ -222,3 +222,17 @@ def test_click_before_window_records_its_time(link_event):
 
 def test_click_display_without_clicks(link_event):
     assert RegistrationFactory(page=link_event).get_join_clicked_at_display() == "—"
+
+
+def test_the_providers_check_in_method_decides_not_whether_it_is_managed(make_event, monkeypatch):
+    from wagtail_webinars.providers.base import CHECKIN_PROVIDER_REPORT
+    from wagtail_webinars.providers.unmanaged import VimeoProvider
+
+    # A link-only provider that checks people in from its own report: a click is
+    # attendance, but the report decides who was there.
+    monkeypatch.setattr(VimeoProvider, "checkin_method", CHECKIN_PROVIDER_REPORT)
+    event = make_event(kind="vimeo", start=START, end=END)
+    registration = RegistrationFactory(page=event)
+    result = click(registration, ny(2026, 6, 10, 14, 2))
+    assert result.attendance and not result.checked_in
+    assert fresh(registration).checked_in_at is None

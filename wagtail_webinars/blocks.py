@@ -1,7 +1,13 @@
-"""One StreamField block per provider kind, each enforcing the seed's field table.
+"""The event's virtual-location field, and the blocks providers build theirs from.
+
+Each provider class brings its own block (``Provider.block_class``); the location
+field offers one block per registered provider, so a site's
+``WAGTAIL_WEBINARS["PROVIDERS"]`` can add a provider as well as replace one. The
+blocks are built when the field is first used (not at import), from the registry
+as the settings say then.
 
 Blocks own their value and its validation; network calls (filling the
-auto-populated fields from Zoom) belong to the provider layer.
+auto-populated fields from a provider's API) belong to the provider layer.
 """
 
 from __future__ import annotations
@@ -10,45 +16,28 @@ import re
 from urllib.parse import urlsplit
 
 from django import forms
+from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.core.signals import setting_changed
+from django.db import models
+from django.dispatch import receiver
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
+from wagtail.fields import StreamField
 
-from .providers import get_provider_class
+from .conf import get_setting
+from .providers import get_provider_class, provider_classes
 from .providers.base import BLANK, REQUIRED
 
-ZOOM_ID_MIN_DIGITS = 9
-ZOOM_ID_MAX_DIGITS = 13  # Zoom ids can exceed 10 digits; they still fit in 64 bits.
-
-
-def normalize_zoom_id(value: str) -> str:
-    """Digits only, as Zoom's API wants them; editors paste "812 3456 7890" or "812-3456-7890"."""
-    return re.sub(r"[\s\-]", "", value or "")
-
-
-class ZoomIdBlock(blocks.FieldBlock):
-    def __init__(self, required: bool = False, **kwargs):
-        self.field = forms.CharField(
-            required=required,
-            max_length=40,
-            help_text=_("As shown in Zoom, e.g. 812 3456 7890."),
-        )
-        super().__init__(**kwargs)
-
-    def clean(self, value):
-        digits = normalize_zoom_id(super().clean(value))
-        if digits and not (
-            digits.isdigit() and ZOOM_ID_MIN_DIGITS <= len(digits) <= ZOOM_ID_MAX_DIGITS
-        ):
-            raise ValidationError(
-                _("A Zoom ID is 9 to 13 digits, e.g. 812 3456 7890."), code="invalid"
-            )
-        return digits
-
-    class Meta:
-        icon = "code"
+#: How read-only fields look: like Wagtail's inactive fields, and said to be read-only.
+READ_ONLY_ATTRS = {
+    "readonly": "readonly",
+    "aria-readonly": "true",
+    "style": "background-color: var(--w-color-surface-field-inactive); "
+    "border-color: var(--w-color-border-field-inactive); cursor: default;",
+}
 
 
 class HttpsURLBlock(blocks.URLBlock):
@@ -62,24 +51,66 @@ class HttpsURLBlock(blocks.URLBlock):
 class AutoPopulatedBlock(blocks.FieldBlock):
     """Filled from the provider's API; shown read-only so editors do not type over it."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, help_text=None, **kwargs):
         self.field = forms.CharField(
             required=False,
-            widget=forms.TextInput(attrs={"readonly": "readonly"}),
-            help_text=_("Filled in from Zoom when the page is published."),
+            widget=forms.TextInput(attrs=READ_ONLY_ATTRS),
+            help_text=help_text or _("Filled in from the provider when the page is published."),
         )
         super().__init__(**kwargs)
 
 
+def host_matches(host: str, allowed: str) -> bool:
+    """``allowed`` itself or any of its subdomains (``example.zoom.us`` for ``zoom.us``)."""
+    allowed = allowed.lower().strip(".")
+    return host == allowed or host.endswith("." + allowed)
+
+
+def is_provider_link(url: str, provider_class, block_name: str) -> bool:
+    """Whether ``url`` may be this provider's join link: on one of its hosts with one
+    of its paths, or on a host the site allowed for this block (any path)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    extra_hosts = (get_setting("JOIN_LINK_HOSTS") or {}).get(block_name, ())
+    if any(host_matches(host, allowed) for allowed in extra_hosts):
+        return True
+    if not any(host_matches(host, allowed) for allowed in provider_class.join_link_hosts):
+        return False
+    return not provider_class.join_link_path or bool(
+        re.match(provider_class.join_link_path, parts.path or "/")
+    )
+
+
 class LocationBlock(blocks.StructBlock):
-    """Base: applies the provider's field rules with messages an editor understands."""
+    """Base: applies the provider's field rules with messages an editor understands.
+
+    Built by :meth:`Provider.build_block`, which passes the provider class: required
+    fields are then marked required in the editor (with the message below).
+    """
 
     #: Message per child block when a required value is missing.
     required_messages: dict = {}
 
+    def __init__(self, local_blocks=None, provider_class=None, **kwargs):
+        super().__init__(local_blocks, **kwargs)
+        if provider_class is not None:
+            self.provider_class = provider_class
+            self._mark_required()
+
     @cached_property
     def provider_class(self):
         return get_provider_class(self.name)
+
+    def _mark_required(self) -> None:
+        for child_name, rule in self.provider_class.field_rules.items():
+            child = self.child_blocks.get(child_name)
+            if rule != REQUIRED or not isinstance(child, blocks.FieldBlock):
+                continue
+            child.field.required = True
+            child.field.error_messages = {
+                **child.field.error_messages,
+                "required": self.required_messages.get(child_name, _("This field is required.")),
+            }
 
     def clean(self, value):
         errors = {}
@@ -87,8 +118,8 @@ class LocationBlock(blocks.StructBlock):
             value = super().clean(value)
         except StructBlockValidationError as err:
             errors.update(err.block_errors)
-        rules = self.provider_class.field_rules
-        for child_name, rule in rules.items():
+        provider_class = self.provider_class
+        for child_name, rule in provider_class.field_rules.items():
             if child_name in errors or child_name not in self.child_blocks:
                 continue
             present = bool(value.get(child_name))
@@ -101,6 +132,14 @@ class LocationBlock(blocks.StructBlock):
                 errors[child_name] = ValidationError(
                     _("Leave this blank for this provider."), code="blank"
                 )
+        link = value.get("join_url")
+        if (
+            link
+            and "join_url" not in errors
+            and provider_class.join_link_hosts
+            and not is_provider_link(link, provider_class, self.name)
+        ):
+            errors["join_url"] = ValidationError(provider_class.join_link_error, code="host")
         if errors:
             raise StructBlockValidationError(block_errors=errors)
         return value
@@ -109,92 +148,59 @@ class LocationBlock(blocks.StructBlock):
         icon = "globe"
 
 
-def _zoom_children(id_label, managed: bool):
-    children = [("meeting_id", ZoomIdBlock(label=id_label))]
-    if managed:
-        children += [
-            ("join_url", AutoPopulatedBlock(label=_("Join link"))),
-            ("password", AutoPopulatedBlock(label=_("Passcode"))),
-        ]
-    else:
-        children += [
-            ("join_url", HttpsURLBlock(required=False, label=_("Join link"))),
-            ("password", blocks.CharBlock(required=False, max_length=64, label=_("Passcode"))),
-        ]
-    return children
+class LinkBlock(LocationBlock):
+    """A location that is only the provider's https link (``join_url``)."""
 
-
-class ZoomMeetingBlock(LocationBlock):
-    required_messages = {"meeting_id": _("Zoom meeting ID is required")}
-
-    def __init__(self, **kwargs):
-        super().__init__(_zoom_children(_("Zoom meeting ID"), managed=True), **kwargs)
-
-    class Meta:
-        label = _("Zoom meeting (managed)")
-        icon = "globe"
-
-
-class ZoomWebinarBlock(LocationBlock):
-    required_messages = {"meeting_id": _("Zoom webinar ID is required")}
-
-    def __init__(self, **kwargs):
-        super().__init__(_zoom_children(_("Zoom webinar ID"), managed=True), **kwargs)
-
-    class Meta:
-        label = _("Zoom webinar (managed)")
-        icon = "globe"
-
-
-class ZoomMeetingLinkBlock(LocationBlock):
-    required_messages = {
-        "meeting_id": _("Zoom meeting ID is required"),
-        "join_url": _("Zoom needs the meeting's join link"),
-        "password": _("Zoom meeting passcode is required"),
-    }
-
-    def __init__(self, **kwargs):
-        super().__init__(_zoom_children(_("Zoom meeting ID"), managed=False), **kwargs)
-
-    class Meta:
-        label = _("Zoom meeting (link only, no API keys)")
-        icon = "link"
-
-
-class ZoomWebinarLinkBlock(LocationBlock):
-    required_messages = {
-        "meeting_id": _("Zoom webinar ID is required"),
-        "join_url": _("Zoom needs the webinar's join link"),
-        "password": _("Zoom webinar passcode is required"),
-    }
-
-    def __init__(self, **kwargs):
-        super().__init__(_zoom_children(_("Zoom webinar ID"), managed=False), **kwargs)
-
-    class Meta:
-        label = _("Zoom webinar (link only, no API keys)")
-        icon = "link"
-
-
-class VimeoBlock(LocationBlock):
-    required_messages = {"join_url": _("Vimeo needs the event link")}
+    #: The field's label in the editor.
+    link_label = _("Join link")
 
     def __init__(self, **kwargs):
         super().__init__(
-            [("join_url", HttpsURLBlock(required=False, label=_("Vimeo event link")))], **kwargs
+            [("join_url", HttpsURLBlock(required=False, label=self.link_label))], **kwargs
         )
 
     class Meta:
-        label = _("Vimeo (link only)")
-        icon = "media"
+        icon = "link"
 
 
 def location_blocks():
-    """The block types a location StreamField offers, one per provider kind."""
+    """The block types a location field offers: one per registered provider."""
     return [
-        ("zoom_meeting", ZoomMeetingBlock()),
-        ("zoom_webinar", ZoomWebinarBlock()),
-        ("zoom_meeting_link", ZoomMeetingLinkBlock()),
-        ("zoom_webinar_link", ZoomWebinarLinkBlock()),
-        ("vimeo", VimeoBlock()),
+        (kind, provider_class.build_block()) for kind, provider_class in provider_classes().items()
     ]
+
+
+class LocationField(StreamField):
+    """An event's virtual location: one block, of the kind of one registered provider.
+
+    The blocks come from the provider registry when the field is first used, so
+    adding a provider in settings needs no migration: the field's definition in
+    migrations carries no blocks.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.pop("block_lookup", None)
+        super().__init__(None, **kwargs)
+
+    @cached_property
+    def stream_block(self):
+        block = blocks.StreamBlock(location_blocks())
+        block.set_meta_options(self.block_opts)
+        return block
+
+    def deconstruct(self):
+        name, path, _args, kwargs = models.Field.deconstruct(self)
+        return name, path, [], kwargs
+
+
+@receiver(setting_changed)
+def _rebuild_location_blocks(setting, **kwargs):
+    """Tests (and sites reloading settings) see the providers the settings name now."""
+    if setting != "WAGTAIL_WEBINARS" or not apps.ready:
+        return
+    for model in apps.get_models():
+        fields = [f for f in model._meta.fields if isinstance(f, LocationField)]
+        for field in fields:
+            field.__dict__.pop("stream_block", None)
+        if fields and hasattr(model, "get_edit_handler"):
+            model.get_edit_handler.cache_clear()

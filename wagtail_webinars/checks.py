@@ -112,3 +112,40 @@ def check_shared_cache(app_configs=None, **kwargs):
             id="wagtail_webinars.W003",
         )
     ]
+
+
+@register()
+def check_providers(app_configs=None, **kwargs):
+    """Every provider named in WAGTAIL_WEBINARS["PROVIDERS"] loads and brings its block."""
+    from .blocks import LocationBlock
+    from .providers import get_provider_class, provider_paths
+    from .providers.errors import ProviderConfigurationError
+
+    errors = []
+    for kind in provider_paths():
+        try:
+            provider_class = get_provider_class(kind)
+        except ProviderConfigurationError as err:
+            errors.append(Error(str(err), id="wagtail_webinars.E010"))
+            continue
+        block_class = provider_class.block_class
+        if not (isinstance(block_class, type) and issubclass(block_class, LocationBlock)):
+            errors.append(
+                Error(
+                    f"The provider for location block {kind!r} ({provider_class.__name__}) "
+                    "declares no block_class, or one that is not a LocationBlock.",
+                    hint="Set block_class to a wagtail_webinars.blocks.LocationBlock subclass "
+                    "(see docs/adding-a-provider.md).",
+                    id="wagtail_webinars.E011",
+                )
+            )
+        if provider_class.kind != kind:
+            errors.append(
+                Warning(
+                    f"The provider for location block {kind!r} ({provider_class.__name__}) "
+                    f"says its kind is {provider_class.kind!r}.",
+                    hint="Register it under its kind, or set kind to the block name.",
+                    id="wagtail_webinars.W010",
+                )
+            )
+    return errors

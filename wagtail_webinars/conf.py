@@ -81,6 +81,9 @@ DEFAULTS: dict[str, Any] = {
     "GRAPHQL_MAX_SELECTIONS": 250,
     "GRAPHQL_INTROSPECTION": None,
     "GRAPHQL_REGISTER_RATE": "10/m",
+    # More hosts a provider's join links may point at, by block name (each host
+    # also allows its subdomains): {"zoom_meeting_link": ["zoom.example.edu"]}.
+    "JOIN_LINK_HOSTS": {},
 }
 
 ZOOM_CREDENTIAL_SETTINGS = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")

@@ -35,6 +35,7 @@ from django.utils import timezone
 from . import checkin
 from .conf import get_setting
 from .models import EventPage, Registration
+from .providers.base import CHECKIN_EMAIL_CLICK
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +141,12 @@ def record_click(registration: Registration, now: datetime | None = None) -> Cli
 
     changes: dict = {"join_click_count": F("join_click_count") + 1}
     attendance = state.window == OPEN
-    check_in = attendance and not state.event.is_managed
+    # A click is the check-in only where the provider says so (link-only providers);
+    # the others check people in from what the provider reports.
+    provider = state.event.provider
+    check_in = (
+        attendance and provider is not None and provider.checkin_method == CHECKIN_EMAIL_CLICK
+    )
     if attendance:
         changes["join_clicked_at"] = Coalesce(F("join_clicked_at"), Value(now))
     elif state.window == EARLY:

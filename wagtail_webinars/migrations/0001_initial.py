@@ -7,6 +7,7 @@ import modelcluster.fields
 import uuid
 import wagtail.contrib.forms.models
 import wagtail.fields
+import wagtail_webinars.blocks
 import wagtail_webinars.fields
 import wagtail_webinars.models.pages
 from django.conf import settings
@@ -32,7 +33,7 @@ class Migration(migrations.Migration):
                 ('end', wagtail_webinars.fields.CampusDateTimeField(verbose_name='ends')),
                 ('description', wagtail.fields.RichTextField(blank=True, verbose_name='description')),
                 ('reply_to', models.EmailField(blank=True, help_text='Replies to the confirmation and reminder emails go here.', max_length=254, verbose_name='reply-to address')),
-                ('location', wagtail.fields.StreamField([('zoom_meeting', 3), ('zoom_webinar', 5), ('zoom_meeting_link', 8), ('zoom_webinar_link', 9), ('vimeo', 11)], block_lookup={0: ('wagtail_webinars.blocks.ZoomIdBlock', (), {'label': 'Zoom meeting ID'}), 1: ('wagtail_webinars.blocks.AutoPopulatedBlock', (), {'label': 'Join link'}), 2: ('wagtail_webinars.blocks.AutoPopulatedBlock', (), {'label': 'Passcode'}), 3: ('wagtail.blocks.StructBlock', [[('meeting_id', 0), ('join_url', 1), ('password', 2)]], {}), 4: ('wagtail_webinars.blocks.ZoomIdBlock', (), {'label': 'Zoom webinar ID'}), 5: ('wagtail.blocks.StructBlock', [[('meeting_id', 4), ('join_url', 1), ('password', 2)]], {}), 6: ('wagtail_webinars.blocks.HttpsURLBlock', (), {'label': 'Join link', 'required': False}), 7: ('wagtail.blocks.CharBlock', (), {'label': 'Passcode', 'max_length': 64, 'required': False}), 8: ('wagtail.blocks.StructBlock', [[('meeting_id', 0), ('join_url', 6), ('password', 7)]], {}), 9: ('wagtail.blocks.StructBlock', [[('meeting_id', 4), ('join_url', 6), ('password', 7)]], {}), 10: ('wagtail_webinars.blocks.HttpsURLBlock', (), {'label': 'Vimeo event link', 'required': False}), 11: ('wagtail.blocks.StructBlock', [[('join_url', 10)]], {})}, help_text='Pick the video provider. Set the meeting up in the provider first.', verbose_name='virtual location')),
+                ('location', wagtail_webinars.blocks.LocationField(help_text='Pick the video provider. Set the meeting up in the provider first.', verbose_name='virtual location')),
                 ('venue', models.TextField(blank=True, help_text='Optional, for hybrid events: where people can attend in person.', verbose_name='in-person venue')),
                 ('registration_opens', wagtail_webinars.fields.CampusDateTimeField(blank=True, null=True, verbose_name='registration opens')),
                 ('registration_closes', wagtail_webinars.fields.CampusDateTimeField(blank=True, null=True, verbose_name='registration closes')),

@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.forms.models import AbstractForm, AbstractFormField
-from wagtail.fields import RichTextField, StreamField
+from wagtail.fields import RichTextField
 
-from ..blocks import location_blocks
+from ..blocks import LocationField
 from ..conf import campus_time_zone, get_setting
 from ..fields import CampusDateTimeField
 from ..forms import EventPageAdminForm, RegistrationFormBuilder
@@ -177,8 +177,7 @@ class AbstractEventPage(EventPageMixin, AbstractForm):
         blank=True,
         help_text=_("Replies to the confirmation and reminder emails go here."),
     )
-    location = StreamField(
-        location_blocks(),
+    location = LocationField(
         min_num=1,
         max_num=1,
         verbose_name=_("virtual location"),
@@ -209,7 +208,7 @@ class AbstractEventPage(EventPageMixin, AbstractForm):
             "not checked in. Empty: the site default."
         ),
     )
-    # The seed's "Config" column: what the managed provider last told us.
+    # What the managed provider last told us about the meeting (its settings).
     provider_config = models.JSONField(default=dict, blank=True, editable=False)
     provider_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
 

@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .errors import ProviderAPIError, UnsupportedOperation
+from .errors import ProviderAPIError, ProviderConfigurationError, UnsupportedOperation
 
 if TYPE_CHECKING:
     from wagtail_webinars.models import EventPage, Registration
 
-# What each provider needs in the location block's fields (see each provider's ``field_rules``).
+# How a provider treats each field of its block (``Provider.field_rules``): the
+# editor must fill it in, must leave it empty, or it is filled from the provider.
 REQUIRED = "required"
 BLANK = "blank"
 AUTO = "auto-populated"
@@ -106,23 +107,42 @@ class Provider:
 
     #: The StreamField block name this provider serves (``zoom_meeting`` ...).
     kind: str = ""
-    #: The admin's name for it ("Zoom meeting (managed)").
+    #: What staff call it ("Zoom meeting (managed)", "Vimeo").
     label: str = ""
     #: The visitor's name for it ("Online on Zoom"); empty: the label.
     public_label: str = ""
-    requires_api_keys: bool = False
+    #: Registrations are added to (and cancelled at) the provider: the sync runs,
+    #: and the event is "managed" (publishing fills its fields from the provider).
     can_push_registrants: bool = False
+    #: The provider can list who attended (``pull_participants``), for check-in.
     can_pull_participants: bool = False
+    #: How people are checked in: ``CHECKIN_EMAIL_CLICK`` (a click on the reminder's
+    #: join link inside the attendance window) or ``CHECKIN_PROVIDER_REPORT``.
     checkin_method: str = CHECKIN_EMAIL_CLICK
-    #: What the editor enters (REQUIRED), leaves out (BLANK) or gets filled in (AUTO), by
-    #: block field name.
+    #: Each block field's rule (``REQUIRED``, ``BLANK`` or ``AUTO``), by field name.
     field_rules: Mapping[str, str] = {}
     #: How many registrants one batch call takes (1: the provider has no batches).
     batch_size: int = 1
+    #: The block editors fill in for this provider (a ``blocks.LocationBlock``).
+    block_class: type | None = None
+    #: Hosts the editor's join link may point at (each with its subdomains); empty:
+    #: any https link. ``WAGTAIL_WEBINARS["JOIN_LINK_HOSTS"]`` lets a site add more.
+    join_link_hosts: tuple[str, ...] = ()
+    #: On those hosts, a regular expression the link's path must match ("": any).
+    join_link_path: str = ""
+    #: What the editor is told when the link is not one of this provider's.
+    join_link_error: str = ""
 
     def __init__(self, location: Mapping[str, Any] | None = None, event: EventPage | None = None):
         self.location = dict(location or {})
         self.event = event
+
+    @classmethod
+    def build_block(cls):
+        """The block a location field offers for this provider."""
+        if cls.block_class is None:
+            raise ProviderConfigurationError(f"{cls.__name__} declares no block_class")
+        return cls.block_class(provider_class=cls)
 
     # -- what every provider answers -------------------------------------------------
     def join_info(self, registration: Registration | None = None) -> JoinInfo:

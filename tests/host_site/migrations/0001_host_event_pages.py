@@ -8,6 +8,7 @@ import wagtail.fields
 from django.conf import settings
 from django.db import migrations, models
 
+import wagtail_webinars.blocks
 import wagtail_webinars.fields
 import wagtail_webinars.models.pages
 
@@ -52,72 +53,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "location",
-                    wagtail.fields.StreamField(
-                        [
-                            ("zoom_meeting", 3),
-                            ("zoom_webinar", 5),
-                            ("zoom_meeting_link", 8),
-                            ("zoom_webinar_link", 9),
-                            ("vimeo", 11),
-                        ],
-                        block_lookup={
-                            0: (
-                                "wagtail_webinars.blocks.ZoomIdBlock",
-                                (),
-                                {"label": "Zoom meeting ID"},
-                            ),
-                            1: (
-                                "wagtail_webinars.blocks.AutoPopulatedBlock",
-                                (),
-                                {"label": "Join link"},
-                            ),
-                            2: (
-                                "wagtail_webinars.blocks.AutoPopulatedBlock",
-                                (),
-                                {"label": "Passcode"},
-                            ),
-                            3: (
-                                "wagtail.blocks.StructBlock",
-                                [[("meeting_id", 0), ("join_url", 1), ("password", 2)]],
-                                {},
-                            ),
-                            4: (
-                                "wagtail_webinars.blocks.ZoomIdBlock",
-                                (),
-                                {"label": "Zoom webinar ID"},
-                            ),
-                            5: (
-                                "wagtail.blocks.StructBlock",
-                                [[("meeting_id", 4), ("join_url", 1), ("password", 2)]],
-                                {},
-                            ),
-                            6: (
-                                "wagtail_webinars.blocks.HttpsURLBlock",
-                                (),
-                                {"label": "Join link", "required": False},
-                            ),
-                            7: (
-                                "wagtail.blocks.CharBlock",
-                                (),
-                                {"label": "Passcode", "max_length": 64, "required": False},
-                            ),
-                            8: (
-                                "wagtail.blocks.StructBlock",
-                                [[("meeting_id", 0), ("join_url", 6), ("password", 7)]],
-                                {},
-                            ),
-                            9: (
-                                "wagtail.blocks.StructBlock",
-                                [[("meeting_id", 4), ("join_url", 6), ("password", 7)]],
-                                {},
-                            ),
-                            10: (
-                                "wagtail_webinars.blocks.HttpsURLBlock",
-                                (),
-                                {"label": "Vimeo event link", "required": False},
-                            ),
-                            11: ("wagtail.blocks.StructBlock", [[("join_url", 10)]], {}),
-                        },
+                    wagtail_webinars.blocks.LocationField(
                         help_text="Pick the video provider. Set the meeting up in the provider first.",
                         verbose_name="virtual location",
                     ),

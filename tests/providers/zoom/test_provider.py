@@ -45,7 +45,7 @@ def person(email="ada@example.org", registrant_id="", **kw) -> Registration:
 def test_lookup_by_block_name():
     assert get_provider_class("zoom_meeting") is ZoomMeetingProvider
     assert get_provider_class("zoom_webinar") is ZoomWebinarProvider
-    assert ZoomMeetingProvider.can_push_registrants and ZoomMeetingProvider.requires_api_keys
+    assert ZoomMeetingProvider.can_push_registrants and ZoomMeetingProvider.can_pull_participants
 
 
 def test_fetch_metadata(zoom):

@@ -33,6 +33,7 @@ from ..base import (
 )
 from ..errors import ProviderAPIError, ProviderAuthError, ProviderConfigurationError
 from . import meetings, messages
+from .blocks import ZoomMeetingBlock, ZoomWebinarBlock
 from .client import ZoomClient, get_client
 from .messages import (
     CREDENTIAL_CODES,
@@ -83,7 +84,6 @@ def _answered_status(item: dict) -> str:
 
 class ZoomProvider(Provider):
     public_label = _("Zoom")
-    requires_api_keys = True
     can_push_registrants = True
     can_pull_participants = True
     checkin_method = CHECKIN_PROVIDER_REPORT
@@ -451,6 +451,7 @@ class ZoomProvider(Provider):
 class ZoomMeetingProvider(ZoomProvider):
     kind = "zoom_meeting"
     label = _("Zoom meeting (managed)")
+    block_class = ZoomMeetingBlock
     resource = "meetings"
     allows_webinar_fallback = True
 
@@ -458,4 +459,5 @@ class ZoomMeetingProvider(ZoomProvider):
 class ZoomWebinarProvider(ZoomProvider):
     kind = "zoom_webinar"
     label = _("Zoom webinar (managed)")
+    block_class = ZoomWebinarBlock
     resource = "webinars"
