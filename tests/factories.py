@@ -5,11 +5,19 @@ from __future__ import annotations
 from datetime import timedelta
 
 import factory
+import swapper
+from django.conf import settings
 from django.utils import timezone
-from wagtail.models import Page, Site
+from django.utils.translation import get_supported_language_variant
+from wagtail.models import Locale, Site
 
-from example_site.home.models import EventIndexPage, HomePage
-from wagtail_webinars.models import EventPage, Registration
+from wagtail_webinars.models import EventPage, Registration, page_model
+
+if swapper.is_swapped("wagtailcore", "Page"):
+    # tests/settings_swapped_page.py: the site's own pages, on its own base page.
+    from tests.swapped_site.models import EventIndexPage, HomePage
+else:
+    from example_site.home.models import EventIndexPage, HomePage
 
 LOCATIONS = {
     "zoom_meeting": {"meeting_id": "81234567890", "join_url": "", "password": ""},
@@ -31,8 +39,20 @@ LOCATIONS = {
 }
 
 
-def make_site() -> Site:
+def root_page():
+    """Wagtail's root page; made here when no migration made it (the swapped-Page run)."""
+    Page = page_model()
     root = Page.get_first_root_node()
+    if root is None:
+        locale, _ = Locale.objects.get_or_create(
+            language_code=get_supported_language_variant(settings.LANGUAGE_CODE)
+        )
+        root = Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
+    return root
+
+
+def make_site() -> Site:
+    root = root_page()
     home = HomePage.objects.first()
     if home is None:
         home = HomePage(title="Home", slug="test-home")

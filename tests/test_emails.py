@@ -138,9 +138,11 @@ class TestConfirmation:
         assert len(mail.outbox) == 1
 
     def test_links_are_absolute_with_several_sites(self, event, site):
-        from wagtail.models import Page, Site
+        from wagtail.models import Site
 
-        other_home = Page.get_first_root_node().add_child(title="Other", slug="other-home")
+        from tests.factories import root_page
+
+        other_home = root_page().add_child(title="Other", slug="other-home")
         Site.objects.create(hostname="other.example", port=443, root_page=other_home)
         message = emails.confirmation_message(register(event))
         assert f"Event page: http://testserver/events/{event.slug}/\n" in message.body
@@ -221,9 +223,11 @@ class TestOneContextForEveryMessage:
 
     @pytest.fixture
     def two_sites(self, site):
-        from wagtail.models import Page, Site
+        from wagtail.models import Site
 
-        other_home = Page.get_first_root_node().add_child(title="Other", slug="other-home")
+        from tests.factories import root_page
+
+        other_home = root_page().add_child(title="Other", slug="other-home")
         Site.objects.create(hostname="other.example", port=443, root_page=other_home)
 
     def _reminder(self, event, registration):

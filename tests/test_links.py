@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from wagtail.models import Page, Site
+from wagtail.models import Site
 
-from tests.factories import RegistrationFactory
+from tests.factories import RegistrationFactory, root_page
 from wagtail_webinars import links
+from wagtail_webinars.models import get_event_page
 
 pytestmark = pytest.mark.django_db
 
@@ -35,9 +36,9 @@ def test_signed_urls_are_absolute_on_the_events_site(registration):
 def test_page_url_is_the_full_url_with_one_site_or_several(registration):
     event = registration.page.specific
     assert links.page_url(event) == f"http://testserver/events/{event.slug}/"
-    other_home = Page.get_first_root_node().add_child(title="Other", slug="other-home")
+    other_home = root_page().add_child(title="Other", slug="other-home")
     Site.objects.create(hostname="other.example", port=443, root_page=other_home)
-    event = Page.objects.get(pk=event.pk).specific  # Wagtail caches site roots per page
+    event = get_event_page(event.pk)  # Wagtail caches site roots per page
     assert links.page_url(event) == f"http://testserver/events/{event.slug}/"
     assert links.absolute_url(event, "wagtail_webinars:cancel", token="t") == (
         "http://testserver/events/cancel/t/"

@@ -20,7 +20,7 @@ def test_lists_ours_and_the_host_projects_event_pages():
 
 
 def test_pages_that_are_not_events_are_not_listed():
-    from example_site.home.models import EventIndexPage, HomePage
+    from tests.factories import EventIndexPage, HomePage
 
     models = tuple(event_page_models())
     assert not issubclass(EventIndexPage, models)

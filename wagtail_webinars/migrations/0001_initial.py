@@ -12,6 +12,12 @@ import wagtail_webinars.fields
 import wagtail_webinars.models.pages
 from django.conf import settings
 from django.db import migrations, models
+import swapper
+
+# The event page extends the site's base page model: Wagtail's Page, or the model a
+# site swapped it for (WAGTAIL_PAGE_MODEL). Django names the parent link after it.
+PAGE_MODEL = swapper.get_model_name('wagtailcore', 'Page')
+PAGE_PTR = f"{swapper.split(PAGE_MODEL)[1].lower()}_ptr"
 
 
 class Migration(migrations.Migration):
@@ -28,7 +34,7 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='EventPage',
             fields=[
-                ('page_ptr', models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
+                (PAGE_PTR, models.OneToOneField(auto_created=True, on_delete=django.db.models.deletion.CASCADE, parent_link=True, primary_key=True, serialize=False, to=settings.WAGTAIL_PAGE_MODEL)),
                 ('start', wagtail_webinars.fields.CampusDateTimeField(verbose_name='starts')),
                 ('end', wagtail_webinars.fields.CampusDateTimeField(verbose_name='ends')),
                 ('description', wagtail.fields.RichTextField(blank=True, verbose_name='description')),
@@ -46,7 +52,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'event',
                 'verbose_name_plural': 'events',
             },
-            bases=(wagtail_webinars.models.pages.EventPageMixin, wagtail.contrib.forms.models.FormMixin, 'wagtailcore.page'),
+            bases=(wagtail_webinars.models.pages.EventPageMixin, wagtail.contrib.forms.models.FormMixin, PAGE_MODEL.lower()),
         ),
         migrations.CreateModel(
             name='EmailBrandingSettings',

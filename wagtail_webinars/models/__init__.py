@@ -3,6 +3,7 @@ from .attendance import ParticipantPull, UnmatchedParticipant
 from .lookups import all_event_pages, event_page_models, get_event_page, page_model
 from .pages import (
     AbstractEventPage,
+    EventFieldsMixin,
     EventPage,
     EventPageMixin,
     RegistrationFormField,
@@ -14,6 +15,7 @@ __all__ = [
     "AbstractEventPage",
     "ApiToken",
     "EmailBrandingSettings",
+    "EventFieldsMixin",
     "EventPage",
     "EventPageMixin",
     "ParticipantPull",

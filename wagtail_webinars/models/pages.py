@@ -1,9 +1,17 @@
-"""The event page: a Wagtail form page with a time, a provider and a registration form."""
+"""The event page: a Wagtail form page with a time, a provider and a registration form.
+
+The fields live on an abstract mixin (:class:`EventFieldsMixin`) so a site with its own
+base page model can build its event page on it; :class:`EventPage` is the mixin on the
+site's configured base page model.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from importlib import import_module
 
+import swapper
+from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -11,8 +19,9 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalKey
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
-from wagtail.contrib.forms.models import AbstractForm, AbstractFormField
+from wagtail.contrib.forms.models import AbstractFormField, FormMixin
 from wagtail.fields import RichTextField
+from wagtail.models import AbstractPage
 
 from ..blocks import LocationField
 from ..conf import campus_time_zone, get_setting
@@ -168,7 +177,20 @@ def _format_local(value: datetime) -> str:
     return campus_datetime(value)
 
 
-class AbstractEventPage(EventPageMixin, AbstractForm):
+class EventFieldsMixin(EventPageMixin, FormMixin, models.Model):
+    """The event fields and behaviour, for any base page model.
+
+    A site that swapped Wagtail's base page model (``WAGTAIL_PAGE_MODEL``) builds its
+    own event page from this and its base page::
+
+        class CampusEvent(EventFieldsMixin, BasePage):
+            content_panels = [*BasePage.content_panels, *EventFieldsMixin.event_panels]
+
+    (plus a form-field model with ``related_name="form_fields"``, as for any Wagtail
+    form page). Reminders, the admin and the registration service find it through
+    :func:`~wagtail_webinars.models.event_page_models`.
+    """
+
     start = CampusDateTimeField(_("starts"))
     end = CampusDateTimeField(_("ends"))
     description = RichTextField(_("description"), blank=True)
@@ -212,8 +234,9 @@ class AbstractEventPage(EventPageMixin, AbstractForm):
     provider_config = models.JSONField(default=dict, blank=True, editable=False)
     provider_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
-    content_panels = [
-        *AbstractForm.content_panels,
+    #: The editor's panels for the event fields: a host page built on its own base page
+    #: adds them to its base page's panels (``[*BasePage.content_panels, *event_panels]``).
+    event_panels = [
         MultiFieldPanel(
             [FieldRowPanel([FieldPanel("start"), FieldPanel("end")])], heading=_("When")
         ),
@@ -235,6 +258,8 @@ class AbstractEventPage(EventPageMixin, AbstractForm):
         InlinePanel("form_fields", label=_("Extra registration questions")),
     ]
 
+    content_panels = [*AbstractPage.content_panels, *event_panels]
+
     template = "wagtail_webinars/event_page.html"
     landing_page_template = "wagtail_webinars/event_page_landing.html"
 
@@ -242,7 +267,27 @@ class AbstractEventPage(EventPageMixin, AbstractForm):
         abstract = True
 
 
-class EventPage(AbstractEventPage):
+def configured_page_model():
+    """The site's base page model class (Wagtail's ``Page`` or its ``WAGTAIL_PAGE_MODEL``),
+    found while the models load (``swapper.load_model`` alone needs them loaded)."""
+    app_label, _model_name = swapper.split(swapper.get_model_name("wagtailcore", "Page"))
+    import_module(f"{apps.get_app_config(app_label).name}.models")
+    return swapper.load_model("wagtailcore", "Page", require_ready=False)
+
+
+SitePage = configured_page_model()
+
+
+class AbstractEventPage(EventFieldsMixin, SitePage):
+    """An event page on the site's base page model, to extend with fields of your own."""
+
+    content_panels = [*SitePage.content_panels, *EventFieldsMixin.event_panels]
+
+    class Meta:
+        abstract = True
+
+
+class EventPage(AbstractEventPage):  # noqa: DJ008 (the base page gives __str__: the title)
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")

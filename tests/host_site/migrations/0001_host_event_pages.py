@@ -3,6 +3,7 @@
 
 import django.db.models.deletion
 import modelcluster.fields
+import swapper
 import wagtail.contrib.forms.models
 import wagtail.fields
 from django.conf import settings
@@ -11,6 +12,10 @@ from django.db import migrations, models
 import wagtail_webinars.blocks
 import wagtail_webinars.fields
 import wagtail_webinars.models.pages
+
+# On the site's base page model (see wagtail_webinars/migrations/0001_initial.py).
+PAGE_MODEL = swapper.get_model_name("wagtailcore", "Page")
+PAGE_PTR = f"{swapper.split(PAGE_MODEL)[1].lower()}_ptr"
 
 
 class Migration(migrations.Migration):
@@ -26,7 +31,7 @@ class Migration(migrations.Migration):
             name="CampusEventPage",
             fields=[
                 (
-                    "page_ptr",
+                    PAGE_PTR,
                     models.OneToOneField(
                         auto_created=True,
                         on_delete=django.db.models.deletion.CASCADE,
@@ -109,7 +114,7 @@ class Migration(migrations.Migration):
             bases=(
                 wagtail_webinars.models.pages.EventPageMixin,
                 wagtail.contrib.forms.models.FormMixin,
-                "wagtailcore.page",
+                PAGE_MODEL.lower(),
             ),
         ),
         migrations.CreateModel(
