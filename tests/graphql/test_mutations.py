@@ -155,3 +155,36 @@ def test_session_mutations_need_the_csrf_token(make_event, staff_user):
     query["variables"]["email"] = "b@example.org"
     response = anonymous.post("/graphql/", query, content_type="application/json")
     assert response.json()["data"]["register"]["ok"] is True
+
+
+def test_anonymous_register_never_takes_over_a_cancelled_registration(
+    gql, make_event, django_capture_on_commit_callbacks
+):
+    # As on the page: a stranger posting a cancelled person's address changes
+    # nothing; the person gets an email with a signed "register me again" link.
+    event = make_event()
+    original = RegistrationFactory(
+        page=event, email="ada@example.org", first_name="Ada", last_name="Lovelace"
+    )
+    Registration.objects.filter(pk=original.pk).update(
+        status="cancelled", cancelled_at=timezone.now()
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        payload = register(gql, event, first="Mallory", last="Takeover")
+    assert payload["ok"] is True
+    original.refresh_from_db()
+    assert original.status == "cancelled"
+    assert (original.first_name, original.last_name) == ("Ada", "Lovelace")
+
+
+def test_staff_register_re_activates_a_cancelled_registration_at_once(
+    gql, make_event, staff_client
+):
+    event = make_event()
+    original = RegistrationFactory(page=event, email="ada@example.org")
+    Registration.objects.filter(pk=original.pk).update(
+        status="cancelled", cancelled_at=timezone.now()
+    )
+    assert register(gql, event, using=staff_client)["outcome"] == "REACTIVATED"
+    original.refresh_from_db()
+    assert original.status == "registered"

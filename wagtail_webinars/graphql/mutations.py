@@ -46,6 +46,8 @@ class RegistrationOutcome(graphene.Enum):
     CREATED = "created"
     REACTIVATED = "reactivated"
     ALREADY_REGISTERED = "already_registered"
+    #: A cancelled registration was offered back by email (the caller may not add).
+    REACTIVATION_OFFERED = "reactivation_offered"
 
 
 class AnswerInput(graphene.InputObjectType):
@@ -148,6 +150,10 @@ class Register(graphene.Mutation):
         if not form.is_valid():
             return cls(ok=False, errors=_errors_from_form(form))
         caller = get_caller(info)
+        # Like the page: only a caller who may add registrations for this event
+        # re-activates a cancelled one at once; anyone else only triggers the
+        # email with the signed "register me again" link (no takeover by address).
+        may_add = caller.token_allows(ADD) and caller.can_for_event(ADD, event.pk)
         try:
             result = service.register(
                 event,
@@ -156,6 +162,7 @@ class Register(graphene.Mutation):
                 last_name=form.cleaned_data["last_name"],
                 answers=form.custom_answers(),
                 source=Registration.Source.API,
+                ask_before_reactivating=not may_add,
             )
         except ValidationError as err:
             return cls(ok=False, errors=_errors_from_validation(err))
