@@ -74,6 +74,11 @@ def clicked_text(registration: Registration) -> str:
         return _("Yes, inside the attendance window (first at %(when)s)") % {
             "when": campus_datetime(registration.join_clicked_at)
         }
+    if registration.join_early_clicked_at:
+        # The early click keeps its time: staff see when, not a bare count.
+        return _("Only before the attendance window: %(when)s (before the window)") % {
+            "when": campus_datetime(registration.join_early_clicked_at)
+        }
     if registration.join_click_count:
         return _("Only before the attendance window")
     return _("No")
@@ -177,6 +182,7 @@ def timeline(registration: Registration) -> list[Moment]:
         (r.reminder_sent_at, _("Reminder sent")),
         (r.reminder_resent_at, _("Reminder sent again")),
         (r.join_opened_at, _("Join link opened")),
+        (r.join_early_clicked_at, _("Join link clicked before the attendance window")),
         (r.join_clicked_at, _("Join link clicked inside the attendance window")),
         (r.attended_first_join, _("Joined the meeting")),
         (r.attended_last_leave, _("Left the meeting")),
