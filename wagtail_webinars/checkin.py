@@ -732,13 +732,10 @@ def _enqueue_pull(pull_id: int) -> None:
 
 
 def _event(page_id: int):
-    from wagtail.models import Page
+    # The one lookup that works whichever Page model the site uses.
+    from .models import get_event_page
 
-    from .models import EventPageMixin
-
-    page = Page.objects.filter(pk=page_id).first()
-    event = page.specific if page is not None else None
-    return event if isinstance(event, EventPageMixin) else None
+    return get_event_page(page_id)
 
 
 def run_pull(pull_id: int, now: datetime | None = None) -> str:

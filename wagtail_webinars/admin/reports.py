@@ -29,7 +29,6 @@ import django_filters
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -79,13 +78,11 @@ def events_for_user(user, action: str = "view") -> list:
 
 def get_event_for_user(user, event_id: int, action: str = "view"):
     """The specific event page, or 404 (no such event) / 403 (not allowed)."""
-    from wagtail.models import Page
+    from ..models import get_event_page
 
-    page = get_object_or_404(Page, pk=event_id)
-    model = page.specific_class
-    if model is None or not issubclass(model, tuple(event_page_models())):
+    event = get_event_page(event_id)
+    if event is None:
         raise Http404
-    event = page.specific
     if not registration_policy.user_can_for_event(user, action, event):
         raise PermissionDenied
     return event
