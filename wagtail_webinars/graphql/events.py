@@ -15,9 +15,12 @@ import django_filters
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from graphql import GraphQLError
+from wagtail.models import Site
 
 from ..models import Registration, event_page_models
-from .permissions import VIEW, Caller
+from .permissions import VIEW, Caller, get_caller
 
 
 def _active_count():
@@ -168,3 +171,52 @@ def find_events(caller: Caller, filters: dict) -> EventList:
         else:
             candidates += [(start, pk, model) for start, pk in queryset.values_list("start", "pk")]
     return EventList(candidates, descending=bool(data.get("past")))
+
+
+# -- one event, as the caller may see it ------------------------------------------
+def parse_id(value, what: str = "event") -> int:
+    """An id from the caller, or a GraphQL error (never a 500) when it is not one."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        number = 0
+    if number <= 0 or number > 2**63 - 1:
+        raise GraphQLError(
+            _("“%(value)s” is not a valid %(what)s id.") % {"value": str(value)[:40], "what": what},
+            extensions={"code": "BAD_ID"},
+        )
+    return number
+
+
+def visible_event(info, event_id: int):
+    """The event with this id, if the caller may see it; else ``None`` (one query per
+    event table; kept for the request, so its questions need no second look-up)."""
+    caller = get_caller(info)
+    for model in event_page_models():
+        event = visible_events(model, caller).filter(pk=event_id).first()
+        if event is not None:
+            return remember(info, event)
+    return None
+
+
+def remember(info, event):
+    batch_of(event)
+    cache = getattr(info.context, "__dict__", {}).setdefault("_webinars_events", {})
+    cache[event.pk] = event
+    return event
+
+
+def event_by_path(info, url_path: str):
+    request = info.context
+    site = Site.find_for_request(request) if hasattr(request, "META") else None
+    site = site or Site.objects.filter(is_default_site=True).first()
+    if site is None:
+        return None
+    path = "/" + "/".join(part for part in str(url_path).split("/") if part)
+    full = site.root_page.url_path.rstrip("/") + path.rstrip("/") + "/"
+    caller = get_caller(info)
+    for model in event_page_models():
+        event = visible_events(model, caller).filter(url_path=full).first()
+        if event is not None:
+            return remember(info, event)
+    return None

@@ -20,8 +20,8 @@ from .. import links
 from .. import registration as service
 from ..conf import get_setting
 from ..models import Registration
+from .events import parse_id, visible_event
 from .permissions import ADD, get_caller
-from .queries import visible_event
 from .staff_mutations import StaffMutation
 
 #: The public answer, whatever the address's state, so strangers learn nothing
@@ -122,8 +122,6 @@ class Register(graphene.Mutation):
 
     @classmethod
     def mutate(cls, root, info, event_id, first_name, last_name, email, answers=None):
-        from .queries import parse_id
-
         request = info.context
         if _client_is_limited(request):
             return cls.refused(

@@ -7,61 +7,13 @@ from django.utils.translation import gettext as _
 from graphene_django import DjangoConnectionField
 from graphene_django.filter import DjangoFilterConnectionField
 from graphql import GraphQLError
-from wagtail.models import Site
 
-from ..models import Registration, UnmatchedParticipant, event_page_models
-from . import types
-from .events import batch_of, find_events, visible_events
+from ..models import Registration, UnmatchedParticipant
+from .events import batch_of, event_by_path, find_events, parse_id, visible_event
 from .headcount_types import Headcount
 from .permissions import VIEW, get_caller, require_for_event
-
-
-def parse_id(value, what: str = "event") -> int:
-    """An id from the caller, or a GraphQL error (never a 500) when it is not one."""
-    try:
-        number = int(str(value).strip())
-    except (TypeError, ValueError):
-        number = 0
-    if number <= 0 or number > 2**63 - 1:
-        raise GraphQLError(
-            _("“%(value)s” is not a valid %(what)s id.") % {"value": str(value)[:40], "what": what},
-            extensions={"code": "BAD_ID"},
-        )
-    return number
-
-
-def visible_event(info, event_id: int):
-    """The event with this id, if the caller may see it; else ``None`` (one query per
-    event table; kept for the request, so its questions need no second look-up)."""
-    caller = get_caller(info)
-    for model in event_page_models():
-        event = visible_events(model, caller).filter(pk=event_id).first()
-        if event is not None:
-            return remember(info, event)
-    return None
-
-
-def remember(info, event):
-    batch_of(event)
-    cache = getattr(info.context, "__dict__", {}).setdefault("_webinars_events", {})
-    cache[event.pk] = event
-    return event
-
-
-def event_by_path(info, url_path: str):
-    request = info.context
-    site = Site.find_for_request(request) if hasattr(request, "META") else None
-    site = site or Site.objects.filter(is_default_site=True).first()
-    if site is None:
-        return None
-    path = "/" + "/".join(part for part in str(url_path).split("/") if part)
-    full = site.root_page.url_path.rstrip("/") + path.rstrip("/") + "/"
-    caller = get_caller(info)
-    for model in event_page_models():
-        event = visible_events(model, caller).filter(url_path=full).first()
-        if event is not None:
-            return remember(info, event)
-    return None
+from .types import MAX_PAGE_SIZE, Event, Registrant, RegistrantFilterSet
+from .types import UnmatchedParticipant as UnmatchedParticipantType
 
 
 class PageSizeLimit:
@@ -106,8 +58,8 @@ class EventEdgeLimit(PageSizeLimit, DjangoConnectionField):
 
 class Query(graphene.ObjectType):
     events = EventEdgeLimit(
-        types.Event,
-        max_limit=types.MAX_PAGE_SIZE,
+        Event,
+        max_limit=MAX_PAGE_SIZE,
         upcoming=graphene.Boolean(description="Only events that have not ended."),
         past=graphene.Boolean(description="Only events that have ended (latest first)."),
         starts_after=graphene.DateTime(description="Only events starting at or after this."),
@@ -117,15 +69,15 @@ class Query(graphene.ObjectType):
         description="The events the caller may see, by start time.",
     )
     event = graphene.Field(
-        types.Event,
+        Event,
         id=graphene.ID(),
         url_path=graphene.String(description="The page's path on its site, e.g. /events/x/."),
         description="One event by id or by path; null if there is none the caller may see.",
     )
     registrants = LimitedFilterConnectionField(
-        types.Registrant,
-        filterset_class=types.RegistrantFilterSet,
-        max_limit=types.MAX_PAGE_SIZE,
+        Registrant,
+        filterset_class=RegistrantFilterSet,
+        max_limit=MAX_PAGE_SIZE,
         event_id=graphene.ID(required=True),
         description="An event's registrations (needs the registration view permission).",
     )
@@ -136,8 +88,8 @@ class Query(graphene.ObjectType):
         description="An event's figures (needs the registration view permission).",
     )
     unmatched_participants = LimitedConnectionField(
-        types.UnmatchedParticipant,
-        max_limit=types.MAX_PAGE_SIZE,
+        UnmatchedParticipantType,
+        max_limit=MAX_PAGE_SIZE,
         event_id=graphene.ID(required=True),
         state=graphene.String(description="Only this state: open, linked, registered, dismissed."),
         description="People in the provider's report who matched no registration "

@@ -12,8 +12,8 @@ import graphene
 from django.utils.translation import gettext as _
 
 from ..models import Registration
+from .events import parse_id, visible_event
 from .permissions import CHANGE, VIEW, PermissionDenied, get_caller, require_for_event
-from .queries import parse_id, visible_event
 from .types import Registrant
 
 

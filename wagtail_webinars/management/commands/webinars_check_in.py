@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from wagtail_webinars import checkin
-from wagtail_webinars.models import ParticipantPull
+from wagtail_webinars.models import ParticipantPull, get_event_page
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, event_id: int, queue: bool, **options) -> None:
-        event = checkin._event(event_id)
+        event = get_event_page(event_id)
         if event is None:
             raise CommandError(_("No event page with id %(id)s.") % {"id": event_id})
         try:
