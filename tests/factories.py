@@ -118,7 +118,9 @@ class RegistrationFactory(factory.django.DjangoModelFactory):
     # A registrant the provider holds comes with its personal join link (Zoom gives one
     # to every approved registrant; the sync never marks one Synced without it).
     provider_join_url = factory.LazyAttribute(
-        lambda o: f"https://zoom.test/w/1?tk={o.provider_registrant_id}"
-        if getattr(o, "provider_registrant_id", "")
-        else ""
+        lambda o: (
+            f"https://zoom.test/w/1?tk={o.provider_registrant_id}"
+            if getattr(o, "provider_registrant_id", "")
+            else ""
+        )
     )

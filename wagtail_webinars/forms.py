@@ -99,10 +99,14 @@ class RegistrationFormBuilder(FormBuilder):
 
 
 class EventPageAdminForm(WagtailAdminFormPageForm):
-    """Keeps editors' extra questions from shadowing the fixed fields."""
+    """Keeps editors' extra questions from shadowing the fixed fields, and asks the
+    provider about the location before a publish (:mod:`.publishing`)."""
 
     def clean(self):
         cleaned_data = super().clean()
+        from . import publishing  # the provider registry loads the blocks
+
+        publishing.check_location(self)
         formset = self.formsets.get("form_fields")
         if formset is None:
             return cleaned_data

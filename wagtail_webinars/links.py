@@ -116,11 +116,7 @@ def read_token(token: str, purpose: str) -> Registration | None:
     if payload is None:
         return None
     uid, version = payload
-    return (
-        Registration.objects.select_related("page")
-        .filter(uid=uid, link_version=version)
-        .first()
-    )
+    return Registration.objects.select_related("page").filter(uid=uid, link_version=version).first()
 
 
 def withdraw_event_links(event) -> int:
@@ -128,9 +124,7 @@ def withdraw_event_links(event) -> int:
 
     New emails carry new links. Returns how many registrations that concerns.
     """
-    return Registration.objects.filter(page_id=event.pk).update(
-        link_version=F("link_version") + 1
-    )
+    return Registration.objects.filter(page_id=event.pk).update(link_version=F("link_version") + 1)
 
 
 # -- absolute URLs -----------------------------------------------------------------------

@@ -82,8 +82,14 @@ def refresh_event(event: EventPage) -> RefreshResult:
         result.previous_id = previous_id
         _set_location_values(event, join_url="", password="")
         event.provider_config = {"id": current_id}
+    from .publishing import checked_answer
+
     try:
-        metadata = provider.fetch_metadata()
+        # The page form's check before this publish has just read it (publishing.py).
+        checked = checked_answer(event, event.location_kind, current_id)
+        if checked is not None and checked.error is not None:
+            raise checked.error
+        metadata = checked.metadata if checked and checked.metadata else provider.fetch_metadata()
     except ProviderError as err:
         result.warnings.append(_fetch_warning(provider, err))
         return result

@@ -76,6 +76,20 @@ class Metadata:
     config: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class PublishCheck:
+    """What the provider says about an event's location just before it goes live
+    (:meth:`Provider.check_before_publish`)."""
+
+    #: Block field name -> sentence: the page may not be published until it is fixed.
+    errors: dict[str, str] = field(default_factory=dict)
+    #: What was read on the way (the fill on publish uses it instead of asking again).
+    metadata: Metadata | None = None
+    #: Why the provider could not be asked (an outage, credentials): publishing goes
+    #: ahead, and the fill on publish tells the editor.
+    error: Exception | None = None
+
+
 @dataclass(frozen=True)
 class RegistrantRecord:
     """One registrant as the provider knows them (``status``: a :class:`ProviderStatus`)."""
@@ -159,6 +173,14 @@ class Provider:
     # -- managed operations --------------------------------------------------------------
     def fetch_metadata(self) -> Metadata:
         raise UnsupportedOperation(self, "fetch_metadata")
+
+    def check_before_publish(self) -> PublishCheck:
+        """Whether the provider has what the block names, asked when an editor publishes.
+
+        Only what the provider *says* is wrong goes into ``errors`` (an ID it does not
+        have): an outage must never keep editors from publishing.
+        """
+        return PublishCheck()
 
     def push_registrant(self, registration: Registration) -> RegistrantRecord:
         raise UnsupportedOperation(self, "push_registrant")

@@ -57,6 +57,5 @@ def reminder_notice(event, now: datetime | None = None) -> str:
         return _("We will email you the link to join shortly.")
     minutes = int(event.reminder_lead.total_seconds() // 60)
     return _(
-        "We will email you the link to join about %(lead)s before the start "
-        "(around %(when)s)."
+        "We will email you the link to join about %(lead)s before the start (around %(when)s)."
     ) % {"lead": _lead_text(minutes), "when": campus_datetime(due)}

@@ -29,10 +29,11 @@ from ..base import (
     Participant,
     Provider,
     ProviderStatus,
+    PublishCheck,
     RegistrantRecord,
 )
 from ..errors import ProviderAPIError, ProviderAuthError, ProviderConfigurationError
-from . import meetings, messages
+from . import meetings, messages, publish_check
 from .blocks import ZoomMeetingBlock, ZoomWebinarBlock
 from .client import ZoomClient, get_client
 from .messages import (
@@ -216,6 +217,9 @@ class ZoomProvider(Provider):
     def fetch_metadata(self) -> Metadata:
         data = self._call("GET") or {}
         return meetings.metadata_from(data, resource=self.resource_path, meeting_id=self.meeting_id)
+
+    def check_before_publish(self) -> PublishCheck:
+        return publish_check.check(self)
 
     def metadata_warnings(self, metadata: Metadata) -> list[str]:
         return meetings.warnings_for(
