@@ -150,3 +150,18 @@ def test_unmatched_participants_of_old_events_lose_their_names(events, mode):
         assert (left.name, left.email, left.registrant_id) == ("", "", "")
         assert "walkin" not in left.key and left.minutes == 40
     assert UnmatchedParticipant.objects.get(pk=recent.pk).name == "Guest"
+
+
+@pytest.mark.parametrize("mode", ["anonymise", "delete"])
+def test_waiting_cancels_of_old_events_deleted_registrations_go(events, mode):
+    from wagtail_webinars.models import RemovedRegistrant
+
+    old = RemovedRegistrant.objects.create(
+        event_id=events["old"].pk, registrant_id="zr1", email="gone@example.org", given_up=True
+    )
+    recent = RemovedRegistrant.objects.create(
+        event_id=events["recent"].pk, registrant_id="zr2", email="later@example.org"
+    )
+    retention.apply_retention(older_than_days=365, mode=mode)
+    assert not RemovedRegistrant.objects.filter(pk=old.pk).exists()
+    assert RemovedRegistrant.objects.filter(pk=recent.pk).exists()

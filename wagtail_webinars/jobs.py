@@ -30,6 +30,9 @@ SEND_DUE_REMINDERS = _PREFIX + "send_due_reminders"
 SEND_EVENT_REMINDERS = _PREFIX + "send_event_reminders"
 RESEND_REMINDER = _PREFIX + "resend_reminder"
 RESEND_EVENT_REMINDERS = _PREFIX + "resend_event_reminders"
+#: Cancel a deleted registration's registrant (takes the RemovedRegistrant key).
+CANCEL_DELETED_REGISTRANT = _PREFIX + "cancel_deleted_registrant"
+#: The same, as queued by earlier versions (with the registrant's details).
 CANCEL_REMOVED_REGISTRANT = _PREFIX + "cancel_removed_registrant"
 APPLY_RETENTION = _PREFIX + "apply_retention"
 #: Check-in: one participant pull, and the sweep of automatic pulls and retries.

@@ -1,6 +1,6 @@
 """What follows a registration change once it is committed: the confirmation
-mail and the provider sync (one task per change), and the provider cancel of a
-deleted registration.
+mail and the provider sync (one task per change), and keeping the registrant of a
+deleted registration until the provider has it cancelled.
 
 Kept apart from :mod:`wagtail_webinars.registration` so the service stays about
 rules and this module about side effects. The service queues
@@ -15,10 +15,9 @@ import logging
 
 from django_ratelimit.core import get_usage
 
-from . import emails, jobs, sync
+from . import emails, sync
 from .conf import get_setting
-from .models import Registration, get_event_page
-from .providers.errors import ProviderError
+from .models import Registration
 from .registration import (
     ALREADY_REGISTERED,
     CANCELLED,
@@ -102,44 +101,17 @@ def cancel_at_provider_before_delete(sender, instance, **kwargs) -> None:
     """A deleted registration must not stay approved at the provider.
 
     Whatever deletes it (the registrations admin, Wagtail's submissions list, a
-    deleted event page), the row and its registrant id are gone afterwards, so the
-    cancel is queued now with what it needs, and sent after the delete commits.
+    deleted event page), the row and its registrant id are gone afterwards: its
+    registrant is kept, in the same transaction, until the provider has it
+    cancelled (:mod:`wagtail_webinars.sync.removed`, retried by the sync sweeper).
     """
-    if not instance.provider_registrant_id or instance.provider_status == "cancelled":
-        return
-    jobs.enqueue_on_commit(
-        jobs.CANCEL_REMOVED_REGISTRANT,
-        instance.page_id,
-        instance.provider_registrant_id,
-        instance.email,
-        instance.provider_meeting_id,
-    )
+    sync.removed.remember(instance)
 
 
 def cancel_removed_registrant(
     event_id: int, registrant_id: str, email: str, meeting_id: str = ""
 ) -> bool:
-    """Cancel, at the provider, the registrant of a registration that was deleted.
-
-    Takes the registrant's id and email rather than a key: the row is gone. When the
-    event itself was deleted there is nothing left to tell us which meeting it was.
-    """
-    event = get_event_page(event_id)
-    if event is None or not event.is_managed:
-        return False
-    if meeting_id and meeting_id != event.provider.external_id:
-        # The event moved to another meeting; this registrant belongs to the old one.
-        return False
-    # An unsaved stand-in: the provider only needs the registrant's id and email.
-    gone = Registration(page=event, email=email, provider_registrant_id=registrant_id)
-    try:
-        event.provider.cancel_registrant(gone)
-    except ProviderError as err:
-        logger.warning(
-            "could not cancel deleted registrant %s of event %s at the provider: %s",
-            registrant_id,
-            event_id,
-            err,
-        )
-        return False
-    return True
+    """A cancel queued by an earlier version, with the registrant's details as task
+    arguments: kept and sent like any other (so it is retried if it fails)."""
+    pk = sync.removed.remember_queued(event_id, registrant_id, email, meeting_id)
+    return sync.removed.cancel_deleted_registrant(pk) == "cancelled"

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from . import jobs
 from .conf import get_setting
-from .models import Registration, UnmatchedParticipant, event_page_models
+from .models import Registration, RemovedRegistrant, UnmatchedParticipant, event_page_models
 
 ANONYMISE = "anonymise"
 DELETE = "delete"
@@ -120,5 +120,8 @@ def apply_retention(
             registrations.update(provider_registrant_id="")
             registrations.delete()
             unmatched.delete()
+        # Registrants of deleted registrations still waiting to be cancelled (or given
+        # up): the events are over, and these rows keep an email.
+        RemovedRegistrant.objects.filter(event_id__in=event_ids).delete()
         results.delete()
     return report

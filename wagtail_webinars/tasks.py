@@ -77,11 +77,16 @@ def checkin_sweep() -> dict:
     return checkin.checkin_sweep()
 
 
+def cancel_deleted_registrant(removed_id: int) -> str:
+    """Cancel, at the provider, the registrant of a registration that was deleted
+    (see :mod:`wagtail_webinars.sync.removed`)."""
+    return sync.cancel_deleted_registrant(removed_id)
+
+
 def cancel_removed_registrant(
     event_id: int, registrant_id: str, email: str, meeting_id: str = ""
 ) -> bool:
-    """Cancel, at the provider, the registrant of a registration that was deleted
-    (see :mod:`wagtail_webinars.registration_effects`)."""
+    """Tasks queued by earlier versions (see :mod:`wagtail_webinars.registration_effects`)."""
     return registration_effects.cancel_removed_registrant(
         event_id, registrant_id, email, meeting_id
     )

@@ -24,7 +24,13 @@ from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.widgets import Button
 
 from .. import metadata, reminders, sync
-from ..models import EventPageMixin, Registration, event_page_models, get_event_page
+from ..models import (
+    EventPageMixin,
+    Registration,
+    RemovedRegistrant,
+    event_page_models,
+    get_event_page,
+)
 from ..permissions import CHANGE, VIEW, registration_policy
 from ..providers.zoom.meetings import parse_zoom_time
 
@@ -34,6 +40,8 @@ ZOOM_URL_NAME = f"{EVENTS_NAMESPACE}:zoom"
 RESEND_URL_NAME = f"{EVENTS_NAMESPACE}:resend_reminders"
 #: Where "see the registrations" links go (the registrations viewset's list).
 REGISTRATIONS_INDEX = "wagtail_webinars_registrations:index"
+#: Waiting cancels of deleted registrations listed on the Zoom page (newest first).
+REMOVED_SHOWN = 10
 
 
 def is_event_page(page) -> bool:
@@ -172,6 +180,12 @@ class EventZoomView(EventViewMixin, TemplateView):
             edit_url=reverse("wagtailadmin_pages:edit", args=[self.event.pk]),
             can_retry=self.can_retry,
             can_refresh=self.can_refresh,
+            removed_waiting=list(
+                RemovedRegistrant.objects.filter(event_id=self.event.pk)
+                .order_by("-updated_at")
+                .values("error", "given_up", "retry_at")[:REMOVED_SHOWN]
+            ),
+            removed_count=RemovedRegistrant.objects.filter(event_id=self.event.pk).count(),
         )
         return context
 

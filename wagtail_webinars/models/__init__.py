@@ -9,6 +9,7 @@ from .pages import (
     RegistrationFormField,
 )
 from .registration import Registration
+from .removed import RemovedRegistrant
 from .settings import EmailBrandingSettings
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ParticipantPull",
     "Registration",
     "RegistrationFormField",
+    "RemovedRegistrant",
     "UnmatchedParticipant",
     "all_event_pages",
     "event_page_models",

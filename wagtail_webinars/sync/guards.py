@@ -25,13 +25,13 @@ def _lock_key(registration_id: int) -> str:
     return f"wagtail_webinars:sync:{registration_id}"
 
 
-def lock(registration_id: int) -> str | None:
+def lock(registration_id: int | str) -> str | None:
     """Take the registration's lock; the token to release it, or ``None`` if taken."""
     token = uuid.uuid4().hex
     return token if cache.add(_lock_key(registration_id), token, LOCK_SECONDS) else None
 
 
-def unlock(registration_id: int, token: str) -> None:
+def unlock(registration_id: int | str, token: str) -> None:
     key = _lock_key(registration_id)
     if cache.get(key) == token:
         cache.delete(key)
@@ -66,7 +66,7 @@ def seconds_to_utc_midnight(now: datetime | None = None) -> float:
     return (midnight - now).total_seconds()
 
 
-def spend_status_change(registration_id: int) -> bool:
+def spend_status_change(registration_id: int | str) -> bool:
     """Count one status change (approve, cancel) of this registration today; False when
     today's allowance (:data:`STATUS_CHANGES_PER_DAY`) is spent.
 

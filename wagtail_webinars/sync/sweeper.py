@@ -1,5 +1,6 @@
-"""The sync sweeper: re-queues syncs whose retry time has come or whose task was lost,
-and staff's "retry failed syncs" for an event. Runs every minute (django-q2 schedule)."""
+"""The sync sweeper: re-queues syncs whose retry time has come or whose task was lost
+(and the cancels of deleted registrations' registrants), and staff's "retry failed
+syncs" for an event. Runs every minute (django-q2 schedule)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from django.utils import timezone
 from wagtail_webinars import jobs
 from wagtail_webinars.conf import get_setting
 from wagtail_webinars.models import Registration
+
+from .removed import due as removed_due
 
 Status = Registration.SyncStatus
 
@@ -46,6 +49,11 @@ def sync_sweep(now: datetime | None = None) -> dict:
         )
         counts = {"queued": len(rows)}
         transaction.on_commit(lambda: counts.update(_queue(rows)))
+    # Deleted registrations whose registrant still waits to be cancelled.
+    cancels = removed_due(now, stale_before, int(get_setting("SYNC_SWEEP_LIMIT")))
+    for pk in cancels:
+        jobs.enqueue_on_commit(jobs.CANCEL_DELETED_REGISTRANT, pk)
+    counts["cancels"] = len(cancels)
     return counts
 
 
