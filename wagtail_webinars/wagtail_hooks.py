@@ -214,7 +214,7 @@ class HeadcountReportMenuItem(MenuItem):
 
 @hooks.register("register_reports_menu_item")
 def register_headcount_report_menu_item():
-    from .admin.reports import EVENT_LIST_URL_NAME
+    from .admin.headcount_names import EVENT_LIST_URL_NAME
 
     return HeadcountReportMenuItem(
         _("Event headcount"), reverse(EVENT_LIST_URL_NAME), icon_name="group", order=750
@@ -234,7 +234,7 @@ def add_events_panel(request, panels):
 def headcount_header_buttons(page, user, view_name=None, next_url=None):
     from wagtail.admin.widgets import Button
 
-    from .admin.reports import EVENT_REPORT_URL_NAME
+    from .admin.headcount_names import EVENT_REPORT_URL_NAME
 
     specific_class = page.specific_class or type(page)
     if not issubclass(specific_class, tuple(event_page_models())):

@@ -28,21 +28,14 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from .. import validators
 from ..models import Registration, UnmatchedParticipant
-from .reports import (
+from .event_access import get_event_for_user, registrations_matching
+from .headcount_names import (
+    DOOR_LIST_URL_NAME,
     EVENT_LIST_URL_NAME,
     EVENT_REPORT_URL_NAME,
-    URL_NAMESPACE,
-    can_pull_participants,
-    get_event_for_user,
-    is_hybrid,
-    registrations_matching,
+    UNMATCHED_LINK_URL_NAME,
 )
-
-CHECK_IN_URL_NAME = f"{URL_NAMESPACE}:check_in"
-UNMATCHED_ACTION_URL_NAME = f"{URL_NAMESPACE}:unmatched_action"
-UNMATCHED_LINK_URL_NAME = f"{URL_NAMESPACE}:unmatched_link"
-UNMATCHED_REGISTER_URL_NAME = f"{URL_NAMESPACE}:unmatched_register"
-DOOR_LIST_URL_NAME = f"{URL_NAMESPACE}:door_list"
+from .report_cells import can_pull_participants, is_hybrid
 
 #: People shown per search on the door list and the link page.
 SEARCH_LIMIT = 20

@@ -13,7 +13,8 @@ from wagtail.admin.ui.components import Component
 
 from ..models import event_page_models
 from ..permissions import registration_policy
-from .reports import EVENT_LIST_URL_NAME, EVENT_REPORT_URL_NAME, provider_label, rate_text
+from .headcount_names import EVENT_LIST_URL_NAME, EVENT_REPORT_URL_NAME
+from .report_cells import provider_label, rate_text
 
 #: Events shown in each list of the panel.
 PANEL_EVENTS = 5

@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.urls import path
 
 from . import checkin_views, registration_record, reports
+from .headcount_names import URL_NAMESPACE
 
-app_name = reports.URL_NAMESPACE
+app_name = URL_NAMESPACE
 
 urlpatterns = [
     path("", reports.EventListReportView.as_view(), name="index"),

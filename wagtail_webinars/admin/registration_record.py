@@ -24,9 +24,9 @@ from django.views import View
 
 from ..models import Registration
 from ..templatetags.webinars import campus_datetime
-from .reports import EVENT_REPORT_URL_NAME, URL_NAMESPACE, get_event_for_user
+from .event_access import get_event_for_user
+from .headcount_names import EVENT_REPORT_URL_NAME, REGISTRATION_CHECK_IN_URL_NAME
 
-CHECK_IN_URL_NAME = f"{URL_NAMESPACE}:registration_check_in"
 INSPECT_URL_NAME = "wagtail_webinars_registrations:inspect"
 
 
@@ -208,7 +208,9 @@ def record_context(registration: Registration, user) -> dict:
         "timeline": timeline(registration),
         "event": event,
         "can_check_in": can_change and registration.is_active,
-        "check_in_url": reverse(CHECK_IN_URL_NAME, args=[registration.page_id, registration.pk])
+        "check_in_url": reverse(
+            REGISTRATION_CHECK_IN_URL_NAME, args=[registration.page_id, registration.pk]
+        )
         if event
         else "",
         "report_url": reverse(EVENT_REPORT_URL_NAME, args=[registration.page_id])

@@ -23,15 +23,10 @@ participant, the door list of a hybrid event) live in
 
 from __future__ import annotations
 
-import datetime
-
 import django_filters
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -41,14 +36,34 @@ from wagtail.admin.views.reports import ReportView
 from wagtail.admin.widgets import HeaderButton
 
 from ..conf import campus_time_zone, campus_time_zone_name
-from ..models import ParticipantPull, Registration, UnmatchedParticipant, event_page_models
+from ..models import ParticipantPull, Registration, UnmatchedParticipant
 from ..permissions import registration_policy
 from ..templatetags.webinars import campus_datetime
+from .event_access import events_for_user, get_event_for_user
 from .exports import RegistrationExportMixin
-
-URL_NAMESPACE = "wagtail_webinars_headcount"
-EVENT_LIST_URL_NAME = f"{URL_NAMESPACE}:index"
-EVENT_REPORT_URL_NAME = f"{URL_NAMESPACE}:event"
+from .headcount_names import (
+    CHECK_IN_URL_NAME,
+    DOOR_LIST_URL_NAME,
+    EVENT_LIST_URL_NAME,
+    EVENT_REPORT_URL_NAME,
+    UNMATCHED_ACTION_URL_NAME,
+    UNMATCHED_LINK_URL_NAME,
+    UNMATCHED_REGISTER_URL_NAME,
+    URL_NAMESPACE,
+)
+from .report_cells import (
+    can_pull_participants,
+    checkin_text,
+    figure_groups,
+    figure_rows,
+    is_hybrid,
+    link_text,
+    provider_label,
+    rate_text,
+    reminder_text,
+    resend_url,
+    yes_no,
+)
 
 #: While a pull is queued or running the report reloads itself this often (seconds),
 #: so the person who pressed the button sees it finish. A pull waiting for Zoom's
@@ -58,106 +73,6 @@ REFRESH_WAITING_SECONDS = 60
 
 #: Open unmatched participants shown on the report page (the count shows them all).
 UNMATCHED_SHOWN = 100
-
-
-# -- who may see which event ------------------------------------------------------------
-
-
-def events_for_user(user, action: str = "view") -> list:
-    """Specific event pages whose registrations ``user`` may ``action``, newest first.
-
-    One query per event page model (``event_page_models()`` lists each table once).
-    """
-    allowed = registration_policy.events_for_user(user, action)
-    events = []
-    for model in event_page_models():
-        events.extend(model._default_manager.filter(pk__in=allowed))
-    events.sort(key=lambda event: (event.start, event.pk), reverse=True)
-    return events
-
-
-def get_event_for_user(user, event_id: int, action: str = "view"):
-    """The specific event page, or 404 (no such event) / 403 (not allowed)."""
-    from ..models import get_event_page
-
-    event = get_event_page(event_id)
-    if event is None:
-        raise Http404
-    if not registration_policy.user_can_for_event(user, action, event):
-        raise PermissionDenied
-    return event
-
-
-def provider_label(event) -> str:
-    provider = event.provider
-    return str(provider.label) if provider and provider.label else "—"
-
-
-def is_hybrid(event) -> bool:
-    """A venue beside the online location: people can also come in person."""
-    return bool((getattr(event, "venue", "") or "").strip())
-
-
-def can_pull_participants(event) -> bool:
-    """Whether "Check in webinar attendees" applies (the provider has a report)."""
-    from .. import checkin
-
-    return checkin.can_check_in(event)
-
-
-# -- how a registration reads in the table and the export -------------------------------
-
-
-def short_datetime(value: datetime.datetime | None) -> str:
-    """ "1 Dec 14:00": campus local time, short, for table cells (the zone is in the header)."""
-    if value is None:
-        return ""
-    return date_format(timezone.localtime(value, campus_time_zone()), "j M H:i")
-
-
-def reminder_text(registration: Registration) -> str:
-    if registration.reminder_sent_at:
-        text = _("Sent %(when)s") % {"when": short_datetime(registration.reminder_sent_at)}
-        if registration.reminder_resend_count:
-            text += " " + _("(resent %(count)d×)") % {"count": registration.reminder_resend_count}
-        return text
-    if registration.reminder_error:
-        return _("Not sent: %(reason)s") % {"reason": registration.reminder_error}
-    return _("Not sent")
-
-
-def link_text(registration: Registration) -> str:
-    if registration.join_clicked_at:
-        return _("Clicked %(when)s") % {"when": short_datetime(registration.join_clicked_at)}
-    if registration.join_click_count:
-        return _("Clicked before the event (%(count)d×)") % {"count": registration.join_click_count}
-    if registration.join_opened_at:
-        return _("Opened, not clicked")
-    return "—"
-
-
-def checkin_text(registration: Registration) -> str:
-    """ "Checked in · Zoom report (email) · 45 min", "Joined briefly (0 min)", "—"."""
-    if registration.checked_in_at is None:
-        if registration.joined_briefly:
-            return _("Joined briefly (%(minutes)d min)") % {
-                "minutes": registration.attended_minutes or 0
-            }
-        return "—"
-    parts = [registration.get_checkin_source_display() or _("Checked in")]
-    if registration.checkin_matched_by:
-        parts[0] += f" ({registration.get_checkin_matched_by_display()})"
-    if registration.attendance_mode == Registration.Attendance.IN_PERSON:
-        parts.append(_("in person"))
-    if registration.attended_minutes is not None:
-        parts.append(_("%(minutes)d min") % {"minutes": registration.attended_minutes})
-    if registration.checkin_needs_review:
-        parts.append(_("matched by name: please review"))
-    return " · ".join(parts)
-
-
-def _yes_no(value) -> str:
-    return _("Yes") if value else _("No")
 
 
 # -- pick an event ----------------------------------------------------------------------
@@ -244,13 +159,6 @@ class EventListReportView(RegistrationExportMixin, ReportView):
             events = self.decorate_paginated_queryset(self.get_queryset())
             return self.as_spreadsheet(events, self.request.GET.get("export"))
         return super().render_to_response(context, **response_kwargs)
-
-
-def rate_text(rate: float | None) -> str:
-    return "—" if rate is None else f"{round(rate * 100)}%"
-
-
-# -- one event's report -----------------------------------------------------------------
 
 
 class CheckinFilter(django_filters.ChoiceFilter):
@@ -357,11 +265,11 @@ class EventHeadcountReportView(RegistrationExportMixin, ReportView):
 
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
-        yes_no = {self.FORMAT_CSV: _yes_no, self.FORMAT_XLSX: _yes_no}
+        as_yes_no = {self.FORMAT_CSV: yes_no, self.FORMAT_XLSX: yes_no}
         self.custom_field_preprocess = {
             **self.custom_field_preprocess,
-            "joined_briefly": yes_no,
-            "checkin_needs_review": yes_no,
+            "joined_briefly": as_yes_no,
+            "checkin_needs_review": as_yes_no,
         }
 
     def dispatch(self, request, event_id: int, *args, **kwargs):
@@ -476,13 +384,11 @@ class EventHeadcountReportView(RegistrationExportMixin, ReportView):
         buttons = []
         if not self.can_change:
             return buttons
-        from . import checkin_views
-
         # "Check in webinar attendees" posts: it is a form on the page, not a link here.
         buttons.append(
             HeaderButton(
                 _("Resend reminder to all"),
-                url=_resend_url(self.event, self.get_index_url()),
+                url=resend_url(self.event, self.get_index_url()),
                 icon_name="mail",
                 priority=20,
             )
@@ -491,7 +397,7 @@ class EventHeadcountReportView(RegistrationExportMixin, ReportView):
             buttons.append(
                 HeaderButton(
                     _("Door list"),
-                    url=reverse(checkin_views.DOOR_LIST_URL_NAME, args=[self.event.pk]),
+                    url=reverse(DOOR_LIST_URL_NAME, args=[self.event.pk]),
                     icon_name="group",
                     priority=30,
                 )
@@ -502,8 +408,6 @@ class EventHeadcountReportView(RegistrationExportMixin, ReportView):
         context = super().get_context_data(*args, **kwargs)
         if self.results_only:
             return context
-        from . import checkin_views
-
         headcount = self.headcount
         pull = headcount.last_pull
         unmatched = list(
@@ -531,77 +435,9 @@ class EventHeadcountReportView(RegistrationExportMixin, ReportView):
             can_pull=can_pull_participants(self.event),
             provider_label=provider_label(self.event),
             is_hybrid=is_hybrid(self.event),
-            check_in_url=reverse(checkin_views.CHECK_IN_URL_NAME, args=[self.event.pk]),
-            unmatched_action_url_name=checkin_views.UNMATCHED_ACTION_URL_NAME,
-            unmatched_link_url_name=checkin_views.UNMATCHED_LINK_URL_NAME,
-            unmatched_register_url_name=checkin_views.UNMATCHED_REGISTER_URL_NAME,
+            check_in_url=reverse(CHECK_IN_URL_NAME, args=[self.event.pk]),
+            unmatched_action_url_name=UNMATCHED_ACTION_URL_NAME,
+            unmatched_link_url_name=UNMATCHED_LINK_URL_NAME,
+            unmatched_register_url_name=UNMATCHED_REGISTER_URL_NAME,
         )
         return context
-
-
-def _resend_url(event, next_url: str) -> str:
-    from urllib.parse import urlencode
-
-    from .events import RESEND_URL_NAME
-
-    return reverse(RESEND_URL_NAME, args=[event.pk]) + "?" + urlencode({"next": next_url})
-
-
-def figure_rows(headcount, event) -> list[tuple[str, object, bool]]:
-    """Every figure as (label, value, is_detail), in the order staff read them;
-    detail rows break down the row above them."""
-    return [row for _title, rows in figure_groups(headcount, event) for row in rows]
-
-
-def figure_groups(headcount, event) -> list[tuple[str, list[tuple[str, object, bool]]]]:
-    """The figures in three groups: registration, reminder and link, attendance."""
-    by_source = headcount.checked_in_by_source
-    by_match = headcount.checked_in_by_match
-    S, M = Registration.CheckinSource, Registration.CheckinMatch
-    registration = [
-        (_("Registered"), headcount.registered, False),
-        (_("Active"), headcount.active, True),
-        (_("Cancelled"), headcount.cancelled, True),
-    ]
-    reminder = [
-        (_("Reminders sent"), headcount.reminders_sent, False),
-        (_("Join links opened"), headcount.links_opened, False),
-        (_("Clicked the join link in time"), headcount.clicked, False),
-        (_("Clicks counted"), headcount.clicks, False),
-    ]
-    attendance = [
-        (_("Checked in"), headcount.checked_in, False),
-        (_("From the participant report"), by_source.get(S.PROVIDER_REPORT, 0), True),
-        (_("Matched by Zoom registrant"), by_match.get(M.REGISTRANT_ID, 0), True),
-        (_("Matched by email"), by_match.get(M.EMAIL, 0), True),
-        (_("Matched by name (please review)"), by_match.get(M.NAME, 0), True),
-        (_("Linked by staff"), by_match.get(M.LINKED, 0), True),
-        (_("By a reminder link click"), by_source.get(S.EMAIL_CLICK, 0), True),
-        (_("By staff"), by_source.get(S.STAFF, 0), True),
-    ]
-    if is_hybrid(event) or headcount.in_person:
-        attendance += [
-            (_("In person"), headcount.in_person, True),
-            (_("Online"), headcount.online, True),
-        ]
-    attendance += [
-        (_("Joined briefly"), headcount.joined_briefly, False),
-        (_("No-shows"), headcount.no_shows if headcount.ended else "—", False),
-        (_("Attendance rate"), rate_text(headcount.attendance_rate), False),
-        (_("Unmatched participants to review"), headcount.unmatched, False),
-    ]
-    return [
-        (_("Registration"), registration),
-        (_("Reminder and join link"), reminder),
-        (_("Attendance"), attendance),
-    ]
-
-
-def registrations_matching(event, query: str, limit: int = 20):
-    """Active registrations of ``event`` whose name or email contains ``query``."""
-    qs = Registration.objects.active().filter(page_id=event.pk)
-    for word in query.split():
-        qs = qs.filter(
-            Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
-        )
-    return qs.order_by("last_name", "first_name", "pk")[:limit]
