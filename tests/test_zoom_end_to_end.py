@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from example_site.zoom_standin import seed
 from example_site.zoom_standin.models import FailureMode, Participant, Registrant
-from wagtail_webinars import metadata, sync
+from wagtail_webinars import event_details, sync
 from wagtail_webinars import registration as service
 from wagtail_webinars.models import EventPage, Registration
 
@@ -41,7 +41,7 @@ def in_standin(email: str) -> Registrant:
 
 
 def test_managed_meeting_over_http(standin, meeting_event):
-    result = metadata.refresh_and_save(meeting_event)
+    result = event_details.refresh_and_save(meeting_event)
     assert result.refreshed, result.warnings
     event = EventPage.objects.get(pk=meeting_event.pk)
     assert event.location_block.value["join_url"].startswith(standin + "/j/")
@@ -137,7 +137,7 @@ def test_credentials_rejected_over_http(standin, meeting_event, settings):
     # Publishing the event read Zoom with the right secret; that token would still be
     # good for an hour. Start without it, as after a restart with the wrong secret.
     cache.clear()
-    result = metadata.refresh_event(meeting_event)
+    result = event_details.refresh_event(meeting_event)
     assert any("rejected this site's credentials" in w for w in result.warnings)
     assert not any("wrong" in w for w in result.warnings)
     ada = register(meeting_event, "ada@example.org")

@@ -30,6 +30,6 @@ class WagtailWebinarsConfig(AppConfig):
         # registrants follow a managed event to its meeting.
         from wagtail.signals import page_published
 
-        from .metadata import on_page_published
+        from .event_details import on_page_published
 
         page_published.connect(on_page_published, dispatch_uid="wagtail_webinars.on_page_published")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from . import checkin, emails, metadata, registration_effects, reminders, retention, sync
+from . import checkin, emails, event_details, registration_effects, reminders, retention, sync
 from .models import Registration
 
 
@@ -43,7 +43,7 @@ def backfill_event(event_id: int) -> int:
 def refresh_from_zoom(event_id: int) -> bool:
     """Fill a live managed event's join link and Zoom details after it went live
     without the editor's refresh (workflow approval, scheduled go-live, code)."""
-    result = metadata.refresh_live_event(event_id)
+    result = event_details.refresh_live_event(event_id)
     return bool(result and result.refreshed)
 
 

@@ -7,7 +7,7 @@ import responses
 from django.core.exceptions import ValidationError
 from wagtail.blocks.struct_block import StructBlockValidationError
 
-from wagtail_webinars import metadata, sync
+from wagtail_webinars import event_details, sync
 from wagtail_webinars import registration as service
 from wagtail_webinars.models import EventPage, Registration
 from wagtail_webinars.providers import get_provider_class
@@ -68,7 +68,7 @@ def test_whole_flow_never_calls_an_api(
         service.cancel(registration)
     assert sync.sync_registration(registration.pk) == "not_applicable"
     assert sync.backfill_event(event.pk) == 0
-    assert metadata.refresh_event(event).warnings == []
+    assert event_details.refresh_event(event).warnings == []
     assert not sync.queue_backfill_if_needed(event)
     assert len(no_network.calls) == 0
     assert event.provider.join_info(registration).url == event.location_block.value["join_url"]

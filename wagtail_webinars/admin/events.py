@@ -23,13 +23,14 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet
 from wagtail.admin.widgets import Button
 
-from .. import metadata, reminders, sync
+from .. import event_details, reminders, sync
 from ..models import (
     EventPageMixin,
     Registration,
     RemovedRegistrant,
     event_page_models,
     get_event_page,
+    is_managed_event,
 )
 from ..permissions import CHANGE, VIEW, registration_policy
 from ..providers.zoom.meetings import parse_zoom_time
@@ -151,7 +152,7 @@ class EventZoomView(EventViewMixin, TemplateView):
         return super().get(request, *args, **kwargs)
 
     def _check_managed(self) -> None:
-        if not metadata.is_managed_event(self.event):
+        if not is_managed_event(self.event):
             raise Http404
         user = self.request.user
         # Retrying changes registrations; refreshing rewrites the live page.
@@ -197,7 +198,7 @@ class EventZoomView(EventViewMixin, TemplateView):
         ):
             raise PermissionDenied
         if action == "refresh":
-            result = metadata.refresh_and_save(self.event)
+            result = event_details.refresh_and_save(self.event)
             for warning in result.warnings:
                 messages.warning(request, warning)
             if result.refreshed:
@@ -251,7 +252,7 @@ class EventViewSet(ViewSet):
     def zoom_buttons(self, page, user) -> list:
         """The "Zoom sync" header button of a managed event (the failed count is on
         the Zoom page, so a header costs no count query)."""
-        if not isinstance(page, EventPageMixin) or not metadata.is_managed_event(page):
+        if not isinstance(page, EventPageMixin) or not is_managed_event(page):
             return []
         if not registration_policy.user_can_for_event(user, VIEW, page):
             return []
@@ -265,9 +266,9 @@ event_viewset = EventViewSet()
 # -- publishing a managed event ------------------------------------------------------------
 def refresh_zoom_on_publish(request, page) -> None:
     """``before_publish_page``: fill the auto-populated fields into the revision being published."""
-    if not metadata.is_managed_event(page):
+    if not is_managed_event(page):
         return
-    result = metadata.refresh_before_publish(page)
+    result = event_details.refresh_before_publish(page)
     for warning in result.warnings:
         messages.warning(request, warning)
 
@@ -277,7 +278,7 @@ def backfill_after_publish(request, page) -> None:
     before the Zoom ID was set, or during a long outage) are on their way."""
     # The page_published receiver queues the backfill (for every way of publishing);
     # here we only tell the editor about it.
-    if metadata.is_managed_event(page) and sync.has_never_pushed(
+    if is_managed_event(page) and sync.has_never_pushed(
         page.pk, page.provider.external_id
     ):
         messages.info(request, _("Registrations made earlier are being added to Zoom."))

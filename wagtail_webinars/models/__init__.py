@@ -1,6 +1,12 @@
 from .api_tokens import ApiToken
 from .attendance import ParticipantPull, UnmatchedParticipant
-from .lookups import all_event_pages, event_page_models, get_event_page, page_model
+from .lookups import (
+    all_event_pages,
+    event_page_models,
+    get_event_page,
+    is_managed_event,
+    page_model,
+)
 from .pages import (
     AbstractEventPage,
     EventFieldsMixin,
@@ -27,5 +33,6 @@ __all__ = [
     "all_event_pages",
     "event_page_models",
     "get_event_page",
+    "is_managed_event",
     "page_model",
 ]

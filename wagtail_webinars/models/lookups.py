@@ -58,3 +58,9 @@ def get_event_page(page_id) -> EventPageMixin | None:
         return None
     page = page_model().objects.filter(pk=page_id).specific().first()
     return page if isinstance(page, EventPageMixin) else None
+
+
+def is_managed_event(page) -> bool:
+    """Whether ``page`` is an event whose provider we sync (a managed Zoom meeting or
+    webinar), rather than a plain link."""
+    return isinstance(page, EventPageMixin) and bool(page.location_block) and page.is_managed

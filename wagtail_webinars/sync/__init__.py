@@ -16,7 +16,7 @@ The names below are the package's entry points for the rest of the app.
 
 from . import removed
 from .backfill import backfill_event, has_never_pushed, queue_backfill_if_needed
-from .meeting_change import event_went_live, meeting_changed, remember_meeting
+from .meeting_change import event_went_live, meeting_changed, meeting_left, remember_meeting
 from .removed import cancel_deleted_registrant
 from .single import retry_registration, sync_registration
 from .sweeper import retry_failed_for_event, sync_sweep
@@ -27,6 +27,7 @@ __all__ = [
     "event_went_live",
     "has_never_pushed",
     "meeting_changed",
+    "meeting_left",
     "queue_backfill_if_needed",
     "remember_meeting",
     "removed",

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from wagtail_webinars.models import Registration
+from wagtail_webinars.models import Registration, is_managed_event
 
 from .backfill import queue_backfill_if_needed
 from .state import REGISTRANT_FIELDS
@@ -22,6 +22,31 @@ from .state import REGISTRANT_FIELDS
 logger = logging.getLogger(__name__)
 
 Status = Registration.SyncStatus
+
+
+def meeting_left(event, current_id: str) -> str:
+    """The meeting ID ``event`` pointed at before ``current_id``, or ``""`` when it did
+    not point elsewhere (``event`` may be the draft about to be published).
+
+    Known from the details we last read from the provider; when those were never read
+    (a first publish while the provider was down or credentials were missing), from
+    the live page and then from the meeting the registrants are held for, since the
+    page may have been live, with registrants pushed, since.
+    """
+    previous_id = str((event.provider_config or {}).get("id") or "")
+    if previous_id or event.pk is None:
+        return previous_id if previous_id != current_id else ""
+    live = type(event).objects.filter(pk=event.pk, live=True).first()
+    if live is not None and is_managed_event(live) and live.provider.external_id != current_id:
+        return live.provider.external_id
+    return (
+        Registration.objects.filter(page_id=event.pk)
+        .exclude(provider_meeting_id="")
+        .exclude(provider_meeting_id=current_id)
+        .values_list("provider_meeting_id", flat=True)
+        .first()
+        or ""
+    )
 
 
 def remember_meeting(event_id: int, meeting_id: str) -> int:

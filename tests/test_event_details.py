@@ -14,7 +14,7 @@ from django.utils import timezone
 from tests.factories import RegistrationFactory
 from tests.page_forms import add_url, edit_url, event_page_data
 from tests.providers.zoom_fixtures import MEETING_ID, WEBINAR_ID, FakeZoom
-from wagtail_webinars import metadata, sync
+from wagtail_webinars import event_details, sync
 from wagtail_webinars.admin.events import ZOOM_URL_NAME as EVENT_ZOOM_URL_NAME
 from wagtail_webinars.models import EventPage, Registration
 
@@ -47,7 +47,7 @@ def publish_edit(client, page, **kwargs):
 # -- refresh_event -----------------------------------------------------------------------------
 def test_refresh_fills_the_auto_populated_fields(zoom, event):
     zoom.meeting()
-    result = metadata.refresh_event(event)
+    result = event_details.refresh_event(event)
     assert result.refreshed and result.warnings == []
     assert event.location_block.value["join_url"] == JOIN_URL
     assert event.location_block.value["password"] == "town1234"
@@ -62,7 +62,7 @@ def test_refresh_fills_the_auto_populated_fields(zoom, event):
 def test_refresh_webinar(zoom, make_event):
     webinar = make_event(kind="zoom_webinar", start=PAGE_START)
     zoom.webinar()
-    metadata.refresh_event(webinar)
+    event_details.refresh_event(webinar)
     assert webinar.location_block.value["join_url"].endswith(f"{WEBINAR_ID}?tk=WEBINAR")
     assert webinar.provider_config["resource"] == "webinars"
 
@@ -88,14 +88,14 @@ def test_refresh_webinar(zoom, make_event):
 )
 def test_refresh_warnings(zoom, event, setup, phrase):
     setup(zoom)
-    result = metadata.refresh_event(event)
+    result = event_details.refresh_event(event)
     assert any(phrase in w for w in result.warnings), result.warnings
     assert "test-secret-value" not in " ".join(result.warnings)
 
 
 def test_start_time_warning_names_both_times_in_campus_time(zoom, event):
     zoom.meeting(start_time="2030-01-15T20:30:00Z")
-    (warning,) = metadata.refresh_event(event).warnings
+    (warning,) = event_details.refresh_event(event).warnings
     assert "15:30 EST" in warning and "14:00 EST" in warning
 
 
@@ -108,23 +108,23 @@ def test_recurring_meeting_matching_an_occurrence_is_fine(zoom, event):
             {"occurrence_id": "2", "start_time": "2030-01-15T19:00:00Z", "duration": 60},
         ],
     )
-    assert metadata.refresh_event(event).warnings == []
+    assert event_details.refresh_event(event).warnings == []
 
 
 def test_missing_credentials_warn_by_setting_name(zoom, event, settings, monkeypatch):
     monkeypatch.delenv("ZOOM_CLIENT_SECRET", raising=False)
     settings.WAGTAIL_WEBINARS = {**settings.WAGTAIL_WEBINARS, "ZOOM_CLIENT_SECRET": ""}
-    (warning,) = metadata.refresh_event(event).warnings
+    (warning,) = event_details.refresh_event(event).warnings
     assert "ZOOM_CLIENT_SECRET" in warning
     assert len(zoom.mock.calls) == 0
 
 
 def test_a_failed_refresh_keeps_earlier_values(zoom, event):
     zoom.meeting()
-    metadata.refresh_and_save(event)
+    event_details.refresh_and_save(event)
     zoom.error("GET", f"/meetings/{MEETING_ID}", 500, None, "boom")
     event = EventPage.objects.get(pk=event.pk)
-    result = metadata.refresh_event(event)
+    result = event_details.refresh_event(event)
     assert not result.refreshed
     assert event.location_block.value["join_url"] == JOIN_URL
 
@@ -208,7 +208,7 @@ def test_changing_the_meeting_id_forgets_the_old_meeting(
     zoom, staff_client, event, django_capture_on_commit_callbacks
 ):
     zoom.meeting()
-    metadata.refresh_and_save(event)
+    event_details.refresh_and_save(event)
     old = RegistrationFactory(
         page=event,
         sync_status=Sync.SYNCED,
@@ -246,7 +246,7 @@ def test_meeting_change_is_seen_when_zoom_was_never_read(zoom, event):
     zoom.meeting(new_id)
     draft = EventPage.objects.get(pk=event.pk)
     draft.location = [("zoom_meeting", {"meeting_id": new_id, "join_url": "", "password": ""})]
-    result = metadata.refresh_event(draft)
+    result = event_details.refresh_event(draft)
     assert result.refreshed
     assert (result.meeting_changed, result.previous_id) == (True, MEETING_ID)
 
@@ -265,7 +265,7 @@ def test_meeting_change_is_seen_from_the_registrants(zoom, event):
         provider_meeting_id=MEETING_ID,
     )
     zoom.meeting(new_id)
-    result = metadata.refresh_event(EventPage.objects.get(pk=event.pk))
+    result = event_details.refresh_event(EventPage.objects.get(pk=event.pk))
     assert (result.meeting_changed, result.previous_id) == (True, MEETING_ID)
 
 
@@ -273,7 +273,7 @@ def test_scheduled_move_keeps_registrants_on_the_live_meeting_until_it_goes_live
     zoom, staff_client, event, django_capture_on_commit_callbacks
 ):
     zoom.meeting()
-    metadata.refresh_and_save(event)
+    event_details.refresh_and_save(event)
     ada = RegistrationFactory(
         page=event,
         sync_status=Sync.SYNCED,
@@ -339,7 +339,7 @@ def test_refresh_action_leaves_a_draft_for_another_meeting_alone(zoom, event):
     ]
     draft.save_revision()
     live = EventPage.objects.get(pk=event.pk)
-    metadata.refresh_and_save(live)
+    event_details.refresh_and_save(live)
     live = EventPage.objects.get(pk=event.pk)
     assert live.location_block.value["join_url"] == JOIN_URL
     latest = live.latest_revision.as_object()

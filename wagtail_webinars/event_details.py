@@ -1,4 +1,5 @@
-"""Fill a managed event's auto-populated fields from Zoom (the seed's "re-save" rule).
+"""Fill a managed event's details (join link, passcode, start, registration settings)
+from its provider, on publish and on "Refresh from Zoom".
 
 On publish (and from the "Refresh from Zoom" admin action) we read the meeting or
 webinar: join link, passcode, start time and zone, topic, registration
@@ -30,7 +31,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import jobs
+from . import jobs, sync
+from .models import get_event_page, is_managed_event
 from .providers.errors import ProviderAPIError, ProviderError
 
 if TYPE_CHECKING:
@@ -53,12 +55,6 @@ class RefreshResult:
     previous_id: str = ""
 
 
-def is_managed_event(page) -> bool:
-    from .models import EventPageMixin
-
-    return isinstance(page, EventPageMixin) and bool(page.location_block) and page.is_managed
-
-
 def refresh_event(event: EventPage) -> RefreshResult:
     """Read the event's meeting from Zoom and set the values on ``event`` (not saved)."""
     result = RefreshResult()
@@ -66,16 +62,7 @@ def refresh_event(event: EventPage) -> RefreshResult:
         return result
     provider = event.provider
     current_id = provider.external_id
-    previous_id = str((event.provider_config or {}).get("id") or "")
-    if not previous_id:
-        # Zoom was never read for this event (a first publish while Zoom was down or
-        # credentials were missing), but it may have been live, and registrants may
-        # have been added, since.
-        live_id = _live_meeting_id(event)
-        if live_id and live_id != current_id:
-            previous_id = live_id
-        else:
-            previous_id = _meeting_of_registrants(event, current_id)
+    previous_id = sync.meeting_left(event, current_id)
     if previous_id and previous_id != current_id:
         # Another meeting: the old link and passcode would send people to the wrong place.
         result.meeting_changed = True
@@ -108,33 +95,6 @@ def refresh_event(event: EventPage) -> RefreshResult:
     return result
 
 
-def _live_meeting_id(event: EventPage) -> str:
-    """The managed meeting ID of the event's live page (``event`` may be the draft
-    about to be published)."""
-    if event.pk is None:
-        return ""
-    live = type(event).objects.filter(pk=event.pk, live=True).first()
-    if live is None or not is_managed_event(live):
-        return ""
-    return live.provider.external_id
-
-
-def _meeting_of_registrants(event: EventPage, current_id: str) -> str:
-    """Another meeting ID the event's registrants are held for, or ``""``."""
-    from .models import Registration
-
-    if event.pk is None:
-        return ""
-    return (
-        Registration.objects.filter(page_id=event.pk)
-        .exclude(provider_meeting_id="")
-        .exclude(provider_meeting_id=current_id)
-        .values_list("provider_meeting_id", flat=True)
-        .first()
-        or ""
-    )
-
-
 def refresh_before_publish(page) -> RefreshResult:
     """For Wagtail's ``before_publish_page`` hook: the revision about to be published
     has just been saved; refresh ``page`` and write the values into that revision,
@@ -151,8 +111,6 @@ def refresh_before_publish(page) -> RefreshResult:
         revision.content = page.serializable_data()
         revision.save(update_fields=["content"])
     if result.meeting_changed:
-        from . import sync
-
         # Those stored without a meeting ID belong to the one the event is leaving;
         # the stored Zoom details will name the new one by the time it goes live.
         sync.remember_meeting(page.pk, result.previous_id)
@@ -178,9 +136,7 @@ def refresh_and_save(event: EventPage) -> RefreshResult:
             seen.add(revision.pk)
             _copy_into_revision(event, revision)
         if result.meeting_changed:
-            from . import sync
-
-            # The live event already points at the new meeting.
+                # The live event already points at the new meeting.
             sync.remember_meeting(event.pk, result.previous_id)
             sync.meeting_changed(event.pk, event.provider.external_id)
     return result
@@ -198,8 +154,6 @@ def on_page_published(sender, instance, **kwargs) -> None:
     """
     if not getattr(instance, "live", False) or not is_managed_event(instance):
         return
-    from . import sync
-
     sync.event_went_live(instance)
     if str((instance.provider_config or {}).get("id") or "") != instance.provider.external_id:
         jobs.enqueue_on_commit(jobs.REFRESH_FROM_ZOOM, instance.pk)
@@ -208,8 +162,6 @@ def on_page_published(sender, instance, **kwargs) -> None:
 def refresh_live_event(event_id: int) -> RefreshResult | None:
     """Refresh a live managed event from Zoom and store the values (a task, queued by
     :func:`on_page_published`). Warnings go to the log: no editor is waiting for them."""
-    from .models import get_event_page
-
     event = get_event_page(event_id)
     if event is None or not event.live or not is_managed_event(event):
         return None
