@@ -10,7 +10,7 @@ says), and an outage never stops a publish: the fill on publish warns instead.
 The check runs in the form because only the form can put an error on a field and
 keep the page unsaved; Wagtail's ``before_publish_page`` hook runs after the
 revision is saved. What the check read is kept on the page object the view goes on
-to publish, so the fill (:func:`metadata.refresh_event`) does not ask again.
+to publish, so the fill (:func:`event_details.refresh_event`) does not ask again.
 """
 
 from __future__ import annotations
