@@ -1,8 +1,8 @@
 """Date/time fields entered and shown in campus local time.
 
 Wagtail's admin converts datetimes to the *editor's* preferred zone. Events are
-planned in campus local time (the seed insists), so these fields always use the
-campus zone, whoever is editing.
+planned, announced and reminded in campus local time, so these fields always use
+the campus zone, whoever is editing.
 """
 
 from __future__ import annotations

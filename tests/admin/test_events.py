@@ -100,3 +100,20 @@ def test_refresh_needs_publish_permission(client, django_user_model, event):
     html = client.get(url(event)).content.decode()
     assert 'value="refresh"' not in html
     assert refused(client.post(url(event), {"action": "refresh"}))
+
+
+def test_the_zoom_page_shows_the_meeting_as_zoom_has_it(admin_client, event):
+    # What Zoom told us when the event was last read, worded by the Zoom provider.
+    event.provider_config = {
+        "id": event.provider.external_id,
+        "topic": "Spring open day",
+        "start_time": "2030-03-05T14:00:00Z",
+        "timezone": "Europe/London",
+        "approval_type": 1,
+    }
+    event.save()
+    page = admin_client.get(url(event)).content.decode()
+    assert "Spring open day" in page
+    assert "Zoom&#x27;s zone: Europe/London" in page or "Zoom's zone: Europe/London" in page
+    assert "Required, approved manually" in page
+    assert "Required, approved automatically" not in page

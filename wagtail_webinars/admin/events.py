@@ -33,7 +33,6 @@ from ..models import (
     is_managed_event,
 )
 from ..permissions import CHANGE, VIEW, registration_policy
-from ..providers.zoom.meetings import parse_zoom_time
 
 #: URL namespace of the event views (``wagtail_webinars_events:zoom`` ...).
 EVENTS_NAMESPACE = "wagtail_webinars_events"
@@ -172,7 +171,7 @@ class EventZoomView(EventViewMixin, TemplateView):
             provider=self.event.provider,
             config=config,
             provider_warnings=self.event.provider.config_warnings(config),
-            zoom_start=parse_zoom_time(config.get("start_time")),
+            provider_details=self.event.provider.config_details(config),
             status_rows=status_rows,
             failed_count=counts.get(Registration.SyncStatus.FAILED, 0),
             failed_url=registrations_list_url(

@@ -11,7 +11,8 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 
 @register_setting(icon="mail")
 class EmailBrandingSettings(BaseSiteSetting):
-    """The site's standard email wrapper (the seed's "confirmation template")."""
+    """The site's standard email wrapper around every message we send (its "confirmation
+    template")."""
 
     organisation_name = models.CharField(_("organisation name"), max_length=200, blank=True)
     header_colour = models.CharField(

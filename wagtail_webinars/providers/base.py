@@ -249,5 +249,10 @@ class Provider:
         the event (``provider_config``) without calling the provider."""
         return []
 
+    def config_details(self, config: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """``(label, text)`` rows describing the details stored on the event
+        (``provider_config``) as the provider has them, for the event's admin page."""
+        return []
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.kind} {self.external_id or ''}>".replace(" >", ">")

@@ -130,3 +130,28 @@ def _start_warning(metadata: Metadata, page_start: datetime | None) -> str | Non
         "Zoom says this starts %(zoom)s, but this page says %(page)s. Change one so they "
         "match: reminders and calendars follow the page."
     ) % {"zoom": campus_datetime(metadata.start_time), "page": campus_datetime(page_start)}
+
+
+def details_rows(config: dict[str, Any]) -> list[tuple[str, str]]:
+    """What the event's Zoom page shows of the meeting as we last read it."""
+    rows = []
+    if config.get("topic"):
+        rows.append((gettext("Topic in Zoom"), str(config["topic"])))
+    start = parse_zoom_time(config.get("start_time"))
+    if start is not None:
+        text = campus_datetime(start)
+        if config.get("timezone"):
+            text += " " + gettext("(Zoom's zone: %(zone)s)") % {"zone": config["timezone"]}
+        rows.append((gettext("Start in Zoom"), text))
+    approval = config.get("approval_type")
+    if approval is not None:
+        rows.append(
+            (
+                gettext("Registration in Zoom"),
+                {
+                    0: gettext("Required, approved automatically"),
+                    1: gettext("Required, approved manually"),
+                }.get(approval, gettext("Not required (registrants cannot be added)")),
+            )
+        )
+    return rows

@@ -229,6 +229,9 @@ class ZoomProvider(Provider):
     def config_warnings(self, config: dict) -> list[str]:
         return meetings.approval_warnings(config, what=self._what())
 
+    def config_details(self, config: dict) -> list[tuple[str, str]]:
+        return meetings.details_rows(config)
+
     def _what(self) -> str:
         return gettext("webinar") if self.resource_path == "webinars" else gettext("meeting")
 
