@@ -247,3 +247,22 @@ def test_a_provider_without_a_block_or_under_another_name(settings):
         },
     )
     assert [m[0] for m in messages] == ["wagtail_webinars.E011", "wagtail_webinars.W010"]
+
+
+def test_every_event_page_model_has_its_registration_questions():
+    # Ours (EventPage), the host's AbstractEventPage and EventPage subclasses: all fine.
+    assert not [m for m in checks.check_registration_questions() if m.id.endswith("E020")]
+
+
+def test_an_event_page_without_registration_questions_is_named(monkeypatch):
+    from wagtail_webinars import models as webinar_models
+
+    class Broken:
+        _meta = type("Meta", (), {"label": "campus.BrokenEvent", "get_fields": lambda: []})
+
+    real = webinar_models.event_page_models()
+    monkeypatch.setattr(checks, "event_page_models", lambda: [*real, Broken])
+    errors = [m for m in checks.check_registration_questions() if m.id.endswith("E020")]
+    assert len(errors) == 1
+    assert "campus.BrokenEvent" in errors[0].msg
+    assert "AbstractRegistrationFormField" in errors[0].hint

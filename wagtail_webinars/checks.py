@@ -149,3 +149,33 @@ def check_providers(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+def event_page_models():
+    from .models import event_page_models
+
+    return event_page_models()
+
+
+@register()
+def check_registration_questions(app_configs=None, **kwargs):
+    """Every event page model has the editor's extra questions as ``form_fields``
+    (the registration form, the exports and GraphQL read them there)."""
+    from modelcluster.models import get_all_child_relations
+
+    errors = []
+    for model in event_page_models():
+        names = {relation.get_accessor_name() for relation in get_all_child_relations(model)}
+        if "form_fields" not in names:
+            label = model._meta.label
+            errors.append(
+                Error(
+                    f"The event page model {label} has no registration questions model "
+                    "(a child relation named form_fields).",
+                    hint="Add one: class ...FormField(AbstractRegistrationFormField): page = "
+                    f'ParentalKey("{label}", on_delete=models.CASCADE, '
+                    'related_name="form_fields") (wagtail_webinars.models).',
+                    id="wagtail_webinars.E020",
+                )
+            )
+    return errors

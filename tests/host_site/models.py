@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 from modelcluster.fields import ParentalKey
-from wagtail.contrib.forms.models import AbstractFormField
 
-from wagtail_webinars.models import AbstractEventPage, EventPage
+from wagtail_webinars.models import AbstractEventPage, AbstractRegistrationFormField, EventPage
 
 
 class CampusEventPage(AbstractEventPage):
@@ -15,7 +14,7 @@ class CampusEventPage(AbstractEventPage):
     department = models.CharField(max_length=100, blank=True)
 
 
-class CampusEventFormField(AbstractFormField):
+class CampusEventFormField(AbstractRegistrationFormField):
     # AbstractEventPage's editor has an inline panel for the page's "form_fields".
     page = ParentalKey(CampusEventPage, on_delete=models.CASCADE, related_name="form_fields")
 

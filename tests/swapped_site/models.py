@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from django.db import models
 from modelcluster.fields import ParentalKey
-from wagtail.contrib.forms.models import AbstractFormField
 
 from tests.swapped_page.models import BasePage
-from wagtail_webinars.models import EventFieldsMixin
+from wagtail_webinars.models import AbstractRegistrationFormField, EventFieldsMixin
 
 
 class HomePage(BasePage):
@@ -25,5 +24,5 @@ class CampusEvent(EventFieldsMixin, BasePage):
     content_panels = [*BasePage.content_panels, *EventFieldsMixin.event_panels]
 
 
-class CampusEventFormField(AbstractFormField):
+class CampusEventFormField(AbstractRegistrationFormField):
     page = ParentalKey(CampusEvent, on_delete=models.CASCADE, related_name="form_fields")

@@ -9,6 +9,7 @@ from .lookups import (
 )
 from .pages import (
     AbstractEventPage,
+    AbstractRegistrationFormField,
     EventFieldsMixin,
     EventPage,
     EventPageMixin,
@@ -20,6 +21,7 @@ from .settings import EmailBrandingSettings
 
 __all__ = [
     "AbstractEventPage",
+    "AbstractRegistrationFormField",
     "ApiToken",
     "EmailBrandingSettings",
     "EventFieldsMixin",

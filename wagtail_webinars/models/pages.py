@@ -29,8 +29,24 @@ from ..fields import CampusDateTimeField
 from ..forms import EventPageAdminForm, RegistrationFormBuilder
 
 
-class RegistrationFormField(AbstractFormField):
-    """An extra question an editor adds to an event's registration form."""
+class AbstractRegistrationFormField(AbstractFormField):
+    """An extra question an editor adds to an event's registration form.
+
+    Each event page model has its own questions table; a host project's event page
+    (built from :class:`AbstractEventPage` or :class:`EventFieldsMixin`) adds one::
+
+        class CampusEventFormField(AbstractRegistrationFormField):
+            page = ParentalKey(CampusEvent, on_delete=models.CASCADE, related_name="form_fields")
+
+    (a system check, ``wagtail_webinars.E020``, names an event page without one).
+    """
+
+    class Meta(AbstractFormField.Meta):
+        abstract = True
+
+
+class RegistrationFormField(AbstractRegistrationFormField):
+    """The extra questions of :class:`EventPage` (and pages extending it)."""
 
     page = ParentalKey(
         "wagtail_webinars.EventPage", on_delete=models.CASCADE, related_name="form_fields"
