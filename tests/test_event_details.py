@@ -450,3 +450,51 @@ def test_failed_filter_lists_failed_registrations(staff_client, event):
     url = reverse("wagtail_webinars_registrations:index") + f"?page={event.pk}&sync_status=failed"
     body = staff_client.get(url).content.decode()
     assert failed.email in body and synced.email not in body
+
+
+# -- one occurrence of a recurring meeting ---------------------------------------------------
+OCCURRENCES = [
+    {"occurrence_id": "1894906800000", "start_time": "2030-01-15T19:00:00Z", "duration": 60},
+    {"occurrence_id": "1895511600000", "start_time": "2030-01-22T19:00:00Z", "duration": 90},
+]
+
+
+def test_publishing_an_occurrence_takes_its_start_and_length(zoom, staff_client, event):
+    zoom.meeting(type=8, occurrences=OCCURRENCES)
+    response = publish_edit(
+        staff_client,
+        event,
+        location={"meeting_id": MEETING_ID, "occurrence_id": "1895511600000"},
+    )
+    assert response.status_code == 302, response.context and response.context["form"].errors
+    live = EventPage.objects.get(pk=event.pk)
+    assert live.start == datetime(2030, 1, 22, 19, 0, tzinfo=UTC)
+    assert live.end == datetime(2030, 1, 22, 20, 30, tzinfo=UTC)
+    assert live.latest_revision.as_object().start == live.start  # the next edit keeps it
+    shown = messages_of(response)
+    assert any("start time was set from Zoom's occurrence" in m for m in shown), shown
+    assert not any("Zoom says this starts" in m for m in shown)
+
+
+def test_refresh_from_zoom_follows_a_moved_occurrence(zoom, event):
+    zoom.meeting(type=8, occurrences=OCCURRENCES)
+    draft = EventPage.objects.get(pk=event.pk)
+    draft.location = [
+        (
+            "zoom_meeting",
+            {
+                "meeting_id": MEETING_ID,
+                "occurrence_id": "1894906800000",
+                "join_url": "",
+                "password": "",
+            },
+        )
+    ]
+    draft.save_revision().publish()
+    live = EventPage.objects.get(pk=event.pk)
+    moved = [{**OCCURRENCES[0], "start_time": "2030-01-15T21:00:00Z"}]
+    zoom.meeting(type=8, occurrences=moved)
+    metadata.refresh_and_save(live)
+    live = EventPage.objects.get(pk=event.pk)
+    assert live.start == datetime(2030, 1, 15, 21, 0, tzinfo=UTC)
+    assert live.live_revision.as_object().start == live.start

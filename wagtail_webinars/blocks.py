@@ -60,6 +60,59 @@ class AutoPopulatedBlock(blocks.FieldBlock):
         super().__init__(**kwargs)
 
 
+#: The admin view a :class:`ProviderChoiceBlock`'s button asks (wagtail_hooks.py).
+CHOICES_URL_NAME = "wagtail_webinars_provider_choices"
+
+
+class ProviderChoiceInput(forms.TextInput):
+    """A text input whose suggestions the provider gives on request: a button asks the
+    admin's choices view (with the block's ``sends`` fields) and fills a datalist. The
+    value can still be typed; the provider checks it on publish."""
+
+    template_name = "wagtail_webinars/widgets/provider_choice_input.html"
+
+    def __init__(self, field_name: str, sends: tuple[str, ...], button_label, attrs=None):
+        super().__init__(attrs)
+        self.field_name = field_name
+        self.sends = sends
+        self.button_label = button_label
+        #: The provider's block name, set by the location block that holds this input.
+        self.kind = ""
+
+    def get_context(self, name, value, attrs):
+        from django.urls import reverse
+
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        widget["attrs"]["list"] = f"{widget['attrs'].get('id', name)}-choices"
+        widget["attrs"]["autocomplete"] = "off"
+        widget.update(
+            field_name=self.field_name,
+            sends=" ".join(self.sends),
+            button_label=self.button_label,
+            choices_url=reverse(CHOICES_URL_NAME, args=[self.kind or "-", self.field_name]),
+            loading_text=_("Asking the provider…"),
+            failed_text=_("The provider could not be asked just now; type the value instead."),
+        )
+        return context
+
+    class Media:
+        js = ["wagtail_webinars/js/provider-choices.js"]
+
+
+class ProviderChoiceBlock(blocks.FieldBlock):
+    """An optional value picked from a list the provider gives (see ProviderChoiceInput)."""
+
+    def __init__(self, field_name, sends=(), button_label="", help_text=None, **kwargs):
+        self.field = forms.CharField(
+            required=False,
+            max_length=40,
+            help_text=help_text,
+            widget=ProviderChoiceInput(field_name, tuple(sends), button_label),
+        )
+        super().__init__(**kwargs)
+
+
 def host_matches(host: str, allowed: str) -> bool:
     """``allowed`` itself or any of its subdomains (``example.zoom.us`` for ``zoom.us``)."""
     allowed = allowed.lower().strip(".")
@@ -96,6 +149,9 @@ class LocationBlock(blocks.StructBlock):
         if provider_class is not None:
             self.provider_class = provider_class
             self._mark_required()
+            for child in self.child_blocks.values():
+                if isinstance(child, ProviderChoiceBlock):
+                    child.field.widget.kind = provider_class.kind
 
     @cached_property
     def provider_class(self):

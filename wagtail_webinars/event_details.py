@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.db import transaction
@@ -87,12 +88,33 @@ def refresh_event(event: EventPage) -> RefreshResult:
         )
         return result
     _set_location_values(event, join_url=metadata.join_url, password=metadata.password)
+    _take_start(event, metadata, result)
     event.provider_config = metadata.config
     event.provider_checked_at = timezone.now()
     result.refreshed = True
     # (The provider compares Zoom's start with ``event.start``, the page being refreshed.)
     result.warnings += provider.metadata_warnings(metadata)
     return result
+
+
+def _take_start(event: EventPage, metadata, result: RefreshResult) -> None:
+    """An occurrence of a recurring meeting is the event: the page takes its start (and
+    length), so reminders, calendars and the report pull follow that date."""
+    start = metadata.start_time
+    if not metadata.start_is_the_event or start is None or start == event.start:
+        return
+    length = event.end - event.start if event.start and event.end else None
+    if metadata.duration_minutes:
+        length = timedelta(minutes=int(metadata.duration_minutes))
+    event.start = start
+    if length:
+        event.end = start + length
+    from .templatetags.webinars import campus_datetime
+
+    result.warnings.append(
+        _("The start time was set from Zoom's occurrence: %(when)s.")
+        % {"when": campus_datetime(start)}
+    )
 
 
 def refresh_before_publish(page) -> RefreshResult:
@@ -126,6 +148,8 @@ def refresh_and_save(event: EventPage) -> RefreshResult:
     with transaction.atomic():
         type(event).objects.filter(pk=event.pk).update(
             location=event.location,
+            start=event.start,
+            end=event.end,
             provider_config=event.provider_config,
             provider_checked_at=event.provider_checked_at,
         )
@@ -176,6 +200,8 @@ def _copy_into_revision(event: EventPage, revision: Revision) -> None:
     if not is_managed_event(draft) or (
         draft.location_kind != event.location_kind
         or draft.provider.external_id != event.provider.external_id
+        or draft.location_block.value.get("occurrence_id")
+        != event.location_block.value.get("occurrence_id")
     ):
         # A draft for another meeting keeps its own values until it is published.
         return
@@ -184,6 +210,7 @@ def _copy_into_revision(event: EventPage, revision: Revision) -> None:
         draft, join_url=block.get("join_url") or "", password=block.get("password") or ""
     )
     draft.provider_config = event.provider_config
+    draft.start, draft.end = event.start, event.end
     draft.provider_checked_at = event.provider_checked_at
     revision.content = draft.serializable_data()
     revision.save(update_fields=["content"])

@@ -120,6 +120,20 @@ def register_viewsets():
 EventPageMixin.submissions_list_view_class = submissions.EventSubmissionsListView
 
 
+@hooks.register("register_admin_urls")
+def register_provider_choices_url():
+    from .admin.provider_choices import field_choices
+    from .blocks import CHOICES_URL_NAME
+
+    return [
+        path(
+            "webinars/providers/<str:kind>/choices/<str:field_name>/",
+            field_choices,
+            name=CHOICES_URL_NAME,
+        )
+    ]
+
+
 @hooks.register("register_admin_urls", order=-1)
 def register_submissions_delete_url():
     # The same path as Wagtail's "wagtailforms:delete_submissions", listed before it

@@ -74,6 +74,10 @@ class Metadata:
     duration_minutes: int | None = None
     registration_required: bool = False
     config: dict[str, Any] = field(default_factory=dict)
+    #: ``start_time`` (and ``duration_minutes``) are the event's, not only the
+    #: provider's view of it (one occurrence of a recurring meeting): the fill on
+    #: publish moves the page to them.
+    start_is_the_event: bool = False
 
 
 @dataclass
@@ -181,6 +185,11 @@ class Provider:
         have): an outage must never keep editors from publishing.
         """
         return PublishCheck()
+
+    def field_choices(self, field_name: str) -> list[tuple[str, str]]:
+        """``[(value, label)]`` the editor picks a block field's value from, read from the
+        provider (a recurring meeting's occurrences, say)."""
+        raise UnsupportedOperation(self, "field_choices")
 
     def push_registrant(self, registration: Registration) -> RegistrantRecord:
         raise UnsupportedOperation(self, "push_registrant")

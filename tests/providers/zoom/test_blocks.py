@@ -23,7 +23,12 @@ def test_managed_auto_fields_are_read_only(kind):
 
 def test_managed_block_accepts_empty_auto_fields():
     value = clean("zoom_meeting", {"meeting_id": "812 3456 7890", "join_url": "", "password": ""})
-    assert dict(value) == {"meeting_id": "81234567890", "join_url": "", "password": ""}
+    assert dict(value) == {
+        "meeting_id": "81234567890",
+        "occurrence_id": "",
+        "join_url": "",
+        "password": "",
+    }
 
 
 def test_managed_block_keeps_values_filled_from_zoom():

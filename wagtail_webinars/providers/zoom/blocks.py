@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
-from ...blocks import AutoPopulatedBlock, HttpsURLBlock, LocationBlock
+from ...blocks import AutoPopulatedBlock, HttpsURLBlock, LocationBlock, ProviderChoiceBlock
 
 ZOOM_ID_MIN_DIGITS = 9
 ZOOM_ID_MAX_DIGITS = 13  # Zoom ids can exceed 10 digits; they still fit in 64 bits.
@@ -57,11 +57,40 @@ class ZoomIdBlock(blocks.FieldBlock):
         icon = "code"
 
 
+class OccurrenceBlock(ProviderChoiceBlock):
+    """One date of a recurring meeting: Zoom's ``occurrence_id`` (digits)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            "occurrence_id",
+            sends=("meeting_id",),
+            button_label=_("Load the occurrences from Zoom"),
+            help_text=_(
+                "Only for a recurring meeting: the date this event is. The start time is "
+                "then taken from Zoom. Leave empty for a one-off meeting."
+            ),
+            **kwargs,
+        )
+
+    def clean(self, value):
+        value = (super().clean(value) or "").strip()
+        if value and not value.isdigit():
+            raise ValidationError(
+                _("Pick the occurrence from the list (Zoom's occurrence IDs are digits)."),
+                code="invalid",
+            )
+        return value
+
+    class Meta:
+        icon = "date"
+
+
 def _zoom_children(id_label, managed: bool):
     children = [("meeting_id", ZoomIdBlock(label=id_label))]
     if managed:
         filled = _("Filled in from Zoom when the page is published.")
         children += [
+            ("occurrence_id", OccurrenceBlock(label=_("Occurrence"))),
             ("join_url", AutoPopulatedBlock(label=_("Join link"), help_text=filled)),
             ("password", AutoPopulatedBlock(label=_("Passcode"), help_text=filled)),
         ]

@@ -33,13 +33,22 @@ def parse_zoom_time(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def metadata_from(data: dict[str, Any], *, resource: str, meeting_id: str) -> Metadata:
-    """Zoom's answer about a meeting (or webinar) on the ``resource`` path, as we keep it."""
+def metadata_from(
+    data: dict[str, Any], *, resource: str, meeting_id: str, occurrence: dict | None = None
+) -> Metadata:
+    """Zoom's answer about a meeting (or webinar) on the ``resource`` path, as we keep it.
+
+    With ``occurrence`` (one date of a recurring meeting, ``occurrences.find``) the
+    start and length are that occurrence's, and they are the event's
+    (``start_is_the_event``)."""
     settings = data.get("settings") or {}
     approval_type = settings.get("approval_type", 2)
     occurrences = [
         o.get("start_time") for o in data.get("occurrences") or [] if o.get("start_time")
     ]
+    start_time, duration = parse_zoom_time(data.get("start_time")), data.get("duration")
+    if occurrence is not None:
+        start_time, duration = occurrence["start"], occurrence["duration"] or duration
     config = {
         "resource": resource,
         "id": str(data.get("id") or meeting_id),
@@ -52,16 +61,23 @@ def metadata_from(data: dict[str, Any], *, resource: str, meeting_id: str) -> Me
         "registration_type": settings.get("registration_type"),
         "registrants_confirmation_email": settings.get("registrants_confirmation_email"),
         "occurrences": occurrences,
+        "occurrence_starts": {
+            str(o["occurrence_id"]): o.get("start_time")
+            for o in data.get("occurrences") or []
+            if o.get("occurrence_id") and o.get("start_time") and o.get("status") != "deleted"
+        },
+        "occurrence_id": occurrence["id"] if occurrence else "",
     }
     return Metadata(
         join_url=data.get("join_url") or "",
         password=data.get("password") or "",
         topic=data.get("topic") or "",
-        start_time=parse_zoom_time(data.get("start_time")),
+        start_time=start_time,
         time_zone=data.get("timezone") or "",
-        duration_minutes=data.get("duration"),
+        duration_minutes=duration,
         registration_required=approval_type in (0, 1),
         config=config,
+        start_is_the_event=occurrence is not None,
     )
 
 
@@ -115,7 +131,8 @@ def approval_warnings(config: dict[str, Any], *, what: str) -> list[str]:
 
 def _start_warning(metadata: Metadata, page_start: datetime | None) -> str | None:
     """Zoom's start differs from the page's (reminders and calendars follow the page)."""
-    if metadata.start_time is None or page_start is None:
+    if metadata.start_time is None or page_start is None or metadata.start_is_the_event:
+        # (An occurrence's start moves the page: nothing to disagree about.)
         return None
     if metadata.config.get("type") not in FIXED_TIME_TYPES:
         return None

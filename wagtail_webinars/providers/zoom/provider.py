@@ -32,8 +32,13 @@ from ..base import (
     PublishCheck,
     RegistrantRecord,
 )
-from ..errors import ProviderAPIError, ProviderAuthError, ProviderConfigurationError
-from . import meetings, messages, publish_check
+from ..errors import (
+    ProviderAPIError,
+    ProviderAuthError,
+    ProviderConfigurationError,
+    UnsupportedOperation,
+)
+from . import meetings, messages, occurrences, publish_check
 from .blocks import ZoomMeetingBlock, ZoomWebinarBlock
 from .client import ZoomClient, get_client
 from .messages import (
@@ -133,6 +138,14 @@ class ZoomProvider(Provider):
         return digits
 
     @property
+    def occurrence_id(self) -> str:
+        """The occurrence of a recurring meeting the event is (``""``: not recurring)."""
+        return str(self.location.get("occurrence_id") or "")
+
+    def _occurrence(self, name: str) -> dict | None:
+        return {name: self.occurrence_id} if self.occurrence_id else None
+
+    @property
     def _pinned_resource(self) -> str | None:
         """The path a metadata refresh found for this very ID, if any (meeting block only)."""
         if not self.allows_webinar_fallback:
@@ -216,7 +229,17 @@ class ZoomProvider(Provider):
     # -- metadata ----------------------------------------------------------------------
     def fetch_metadata(self) -> Metadata:
         data = self._call("GET") or {}
-        return meetings.metadata_from(data, resource=self.resource_path, meeting_id=self.meeting_id)
+        return meetings.metadata_from(
+            data,
+            resource=self.resource_path,
+            meeting_id=self.meeting_id,
+            occurrence=occurrences.find(data, self.occurrence_id) if self.occurrence_id else None,
+        )
+
+    def field_choices(self, field_name: str) -> list[tuple[str, str]]:
+        if field_name != "occurrence_id":
+            return super().field_choices(field_name)
+        return occurrences.choices(self)
 
     def check_before_publish(self) -> PublishCheck:
         return publish_check.check(self)
@@ -261,6 +284,7 @@ class ZoomProvider(Provider):
             self._call(
                 "POST",
                 "/registrants",
+                params=self._occurrence("occurrence_ids"),
                 body=lambda res: self._registrant_body(registration, res),
             )
             or {}
@@ -314,7 +338,9 @@ class ZoomProvider(Provider):
         (Zoom lists one status per request; Medium rate label, pages of 300)."""
         for status in ("approved", "pending", "denied"):  # Zoom's words
             for item in self._paginate(
-                lambda res: self._path("/registrants", res), "registrants", {"status": status}
+                lambda res: self._path("/registrants", res),
+                "registrants",
+                {"status": status, **(self._occurrence("occurrence_id") or {})},
             ):
                 yield RegistrantRecord(
                     registrant_id=str(item.get("id") or ""),
@@ -329,6 +355,7 @@ class ZoomProvider(Provider):
         self._call(
             "PUT",
             "/registrants/status",
+            params=self._occurrence("occurrence_id"),
             body={
                 "action": action,
                 "registrants": [
@@ -359,6 +386,9 @@ class ZoomProvider(Provider):
 
     def batch_push(self, registrations: Iterable[Registration]) -> list[RegistrantRecord]:
         """Add registrants in Zoom's batches of at most 30 (one Heavy call per batch)."""
+        if self.occurrence_id:
+            # Zoom's batches take only one-off meetings (type 2) and webinars (type 5).
+            raise UnsupportedOperation(self, "batch_push")
         rows = list(registrations)
         records: list[RegistrantRecord] = []
         for start in range(0, len(rows), BATCH_SIZE):
@@ -430,6 +460,8 @@ class ZoomProvider(Provider):
         meeting that still has room for some): add this batch one by one, so each
         gets its own answer.
         """
+        if isinstance(error, UnsupportedOperation):
+            return BATCH_UNSUPPORTED
         if not isinstance(error, ProviderAPIError) or isinstance(error, ProviderAuthError):
             return BATCH_EVENT
         code = code_of(error)

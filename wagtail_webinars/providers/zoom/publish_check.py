@@ -59,7 +59,9 @@ def check(provider: ZoomProvider) -> PublishCheck:
 
 def detail_errors(provider: ZoomProvider, metadata: Metadata) -> dict[str, str]:
     """What in Zoom's details of an existing meeting stops the publish, by block field."""
-    return {}
+    from .occurrences import publish_errors
+
+    return publish_errors(provider, metadata)
 
 
 def _not_about_the_id(err: ProviderAPIError) -> bool:
