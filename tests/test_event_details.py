@@ -494,7 +494,7 @@ def test_refresh_from_zoom_follows_a_moved_occurrence(zoom, event):
     live = EventPage.objects.get(pk=event.pk)
     moved = [{**OCCURRENCES[0], "start_time": "2030-01-15T21:00:00Z"}]
     zoom.meeting(type=8, occurrences=moved)
-    metadata.refresh_and_save(live)
+    event_details.refresh_and_save(live)
     live = EventPage.objects.get(pk=event.pk)
     assert live.start == datetime(2030, 1, 15, 21, 0, tzinfo=UTC)
     assert live.live_revision.as_object().start == live.start
