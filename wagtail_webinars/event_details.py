@@ -160,7 +160,7 @@ def refresh_and_save(event: EventPage) -> RefreshResult:
             seen.add(revision.pk)
             _copy_into_revision(event, revision)
         if result.meeting_changed:
-                # The live event already points at the new meeting.
+            # The live event already points at the new meeting.
             sync.remember_meeting(event.pk, result.previous_id)
             sync.meeting_changed(event.pk, event.provider.external_id)
     return result

@@ -277,7 +277,5 @@ def backfill_after_publish(request, page) -> None:
     before the Zoom ID was set, or during a long outage) are on their way."""
     # The page_published receiver queues the backfill (for every way of publishing);
     # here we only tell the editor about it.
-    if is_managed_event(page) and sync.has_never_pushed(
-        page.pk, page.provider.external_id
-    ):
+    if is_managed_event(page) and sync.has_never_pushed(page.pk, page.provider.external_id):
         messages.info(request, _("Registrations made earlier are being added to Zoom."))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ..base import BATCH_EVENT, BATCH_RETRY, BATCH_ROWS, BATCH_UNSUPPORTED
 from ..errors import (
     MissingJoinLink,
     ProviderAPIError,
@@ -252,3 +253,41 @@ def describe(error: Exception, *, what: str, meeting_id: str) -> str:
         "detail": zoom_detail(error),
         "problem": (error.message or "").rstrip("."),
     }
+
+
+def batch_scope(error: Exception) -> str:
+    """What a failed batch add means for the registrations in it (one of
+    ``BATCH_*`` in :mod:`.base`).
+
+    ``BATCH_RETRY``: try the same batch later (Zoom down, per-second limit).
+    ``BATCH_EVENT``: nobody can be added to this event until someone fixes it
+    (credentials, scopes, meeting gone or over, registration off, plan).
+    ``BATCH_UNSUPPORTED``: this meeting type takes no batches; add one by one.
+    ``BATCH_ROWS``: anything else may be about one person in the batch (the
+    host's address, a bad address, a registrant's daily add limit, a full
+    meeting that still has room for some): add this batch one by one, so each
+    gets its own answer.
+    """
+    if not isinstance(error, ProviderAPIError) or isinstance(error, ProviderAuthError):
+        return BATCH_EVENT
+    code = code_of(error)
+    status = error.status
+    if status == 429 and is_daily_limit(error):
+        return BATCH_ROWS
+    if error.transient:
+        return BATCH_RETRY
+    if status == 400 and (code == 303 or (code == 300 and "scheduled" in zoom_message(error))):
+        # "This API can only be used for scheduled meeting(meeting type: 2)" (303),
+        # "… for scheduled webinars (type 5)" (300 on webinars).
+        return BATCH_UNSUPPORTED
+    if (
+        code in CREDENTIAL_CODES
+        or code in (4700, 3001, 200, 3038, 3161, 3003, 1010)
+        or (status == 404 and code in (None, 300, 404))
+        or (code == 3000 and not attendee_limit_reached(error))
+    ):
+        # 3000 on a batch: registration off, paid registration, a webinar ID
+        # Zoom cannot open; all about the event. The attendee limit is not: the
+        # ones that still fit get in one by one.
+        return BATCH_EVENT
+    return BATCH_ROWS

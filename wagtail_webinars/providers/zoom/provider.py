@@ -18,9 +18,6 @@ from django.utils.translation import gettext_lazy as _
 
 from ..base import (
     AUTO,
-    BATCH_EVENT,
-    BATCH_RETRY,
-    BATCH_ROWS,
     BATCH_UNSUPPORTED,
     CHECKIN_PROVIDER_REPORT,
     REQUIRED,
@@ -34,7 +31,6 @@ from ..base import (
 )
 from ..errors import (
     ProviderAPIError,
-    ProviderAuthError,
     ProviderConfigurationError,
     UnsupportedOperation,
 )
@@ -42,13 +38,9 @@ from . import meetings, messages, occurrences, publish_check
 from .blocks import ZoomMeetingBlock, ZoomWebinarBlock
 from .client import ZoomClient, get_client
 from .messages import (
-    CREDENTIAL_CODES,
-    attendee_limit_reached,
     code_of,
-    is_daily_limit,
     nothing_left_to_cancel,
     registrant_not_found,
-    zoom_message,
 )
 
 if TYPE_CHECKING:
@@ -448,43 +440,9 @@ class ZoomProvider(Provider):
         return messages.describe(error, what=self._what(), meeting_id=self.external_id)
 
     def batch_error_scope(self, error: Exception) -> str:
-        """What a failed batch add means for the registrations in it (one of
-        ``BATCH_*`` in :mod:`.base`).
-
-        ``BATCH_RETRY``: try the same batch later (Zoom down, per-second limit).
-        ``BATCH_EVENT``: nobody can be added to this event until someone fixes it
-        (credentials, scopes, meeting gone or over, registration off, plan).
-        ``BATCH_UNSUPPORTED``: this meeting type takes no batches; add one by one.
-        ``BATCH_ROWS``: anything else may be about one person in the batch (the
-        host's address, a bad address, a registrant's daily add limit, a full
-        meeting that still has room for some): add this batch one by one, so each
-        gets its own answer.
-        """
         if isinstance(error, UnsupportedOperation):
             return BATCH_UNSUPPORTED
-        if not isinstance(error, ProviderAPIError) or isinstance(error, ProviderAuthError):
-            return BATCH_EVENT
-        code = code_of(error)
-        status = error.status
-        if status == 429 and is_daily_limit(error):
-            return BATCH_ROWS
-        if error.transient:
-            return BATCH_RETRY
-        if status == 400 and (code == 303 or (code == 300 and "scheduled" in zoom_message(error))):
-            # "This API can only be used for scheduled meeting(meeting type: 2)" (303),
-            # "… for scheduled webinars (type 5)" (300 on webinars).
-            return BATCH_UNSUPPORTED
-        if (
-            code in CREDENTIAL_CODES
-            or code in (4700, 3001, 200, 3038, 3161, 3003, 1010)
-            or (status == 404 and code in (None, 300, 404))
-            or (code == 3000 and not attendee_limit_reached(error))
-        ):
-            # 3000 on a batch: registration off, paid registration, a webinar ID
-            # Zoom cannot open; all about the event. The attendee limit is not: the
-            # ones that still fit get in one by one.
-            return BATCH_EVENT
-        return BATCH_ROWS
+        return messages.batch_scope(error)
 
 
 class ZoomMeetingProvider(ZoomProvider):
