@@ -212,6 +212,8 @@ class TestEventReport:
         assert re.search(r'<button type="submit" class="button">\s*Check in webinar', html)
 
         pull.state, pull.people, pull.checked_in, pull.unmatched = "done", 5, 3, 2
+        pull.matched_by_name = 1
+        pull.message = "5 people in Zoom's report, 3 newly checked in, 2 unmatched."
         pull.finished_at = timezone.now()
         pull.save()
         html = body(staff_client.get(report_url(event)))
@@ -219,6 +221,9 @@ class TestEventReport:
             "5 people in the report: 3 newly checked in, 0 joined briefly, 2 matched nobody."
             in html
         )
+        # Said once: the pull's own summary of the same counts is not repeated.
+        assert html.count("newly checked in") == 1
+        assert "1 matched by name: please review." in html
         assert 'http-equiv="refresh"' not in html
 
     def test_unmatched_participants_are_listed_with_actions(self, staff_client, ended_event):
