@@ -165,3 +165,14 @@ def test_waiting_cancels_of_old_events_deleted_registrations_go(events, mode):
     retention.apply_retention(older_than_days=365, mode=mode)
     assert not RemovedRegistrant.objects.filter(pk=old.pk).exists()
     assert RemovedRegistrant.objects.filter(pk=recent.pk).exists()
+
+
+def test_people_registered_at_the_provider_directly_go_with_old_events(events):
+    from wagtail_webinars.models import ProviderRegistrant
+
+    for key in ("old", "recent"):
+        ProviderRegistrant.objects.create(
+            page=events[key], registrant_id=f"zr-{key}", email=f"{key}@example.org"
+        )
+    retention.apply_retention(older_than_days=365)
+    assert list(ProviderRegistrant.objects.values_list("registrant_id", flat=True)) == ["zr-recent"]

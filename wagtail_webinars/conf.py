@@ -59,6 +59,17 @@ DEFAULTS: dict[str, Any] = {
     "ZOOM_API_URL": "https://api.zoom.us/v2",
     "ZOOM_OAUTH_URL": "https://zoom.us/oauth/token",
     "ZOOM_TIMEOUT": (5, 30),
+    # The "Secret Token" of the Zoom app's event subscription (webhooks). Like the
+    # credentials it may come from the environment variable of the same name. Without
+    # it the webhook endpoint refuses every delivery.
+    "ZOOM_WEBHOOK_SECRET_TOKEN": None,
+    # Webhook deliveries are kept (event, time, outcome; no personal data) this many
+    # days for staff to look at, then deleted by the daily clean-up.
+    "WEBHOOK_DELIVERY_DAYS": 7,
+    # Managed events starting within this many hours have their provider details (join
+    # link, passcode, time) refreshed every hour; the reminder sweep refreshes the events
+    # it is about to remind first.
+    "DETAILS_REFRESH_HOURS_AHEAD": 48,
     # Registrant sync retries (transient errors): attempts and backoff base.
     "SYNC_MAX_ATTEMPTS": 8,
     "SYNC_BACKOFF_SECONDS": 30,
@@ -87,6 +98,8 @@ DEFAULTS: dict[str, Any] = {
 }
 
 ZOOM_CREDENTIAL_SETTINGS = ("ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET")
+#: Settings that may also come from the environment variable of the same name.
+ENVIRONMENT_SETTINGS = (*ZOOM_CREDENTIAL_SETTINGS, "ZOOM_WEBHOOK_SECRET_TOKEN")
 
 
 def get_setting(name: str) -> Any:
@@ -94,7 +107,7 @@ def get_setting(name: str) -> Any:
     if name not in DEFAULTS:
         raise ImproperlyConfigured(f"Unknown wagtail-webinars setting WAGTAIL_WEBINARS['{name}']")
     user = getattr(settings, "WAGTAIL_WEBINARS", {}) or {}
-    if name in ZOOM_CREDENTIAL_SETTINGS:
+    if name in ENVIRONMENT_SETTINGS:
         # An empty value in settings (e.g. None from a template) must not hide the
         # environment variable that deployments usually use for secrets.
         return user.get(name) or os.environ.get(name) or DEFAULTS[name]

@@ -140,6 +140,7 @@ def compose(
     subject: str,
     ics_join_url: str = "",
     connection=None,
+    attach_ics: bool = True,
     **extra,
 ) -> EmailMultiAlternatives:
     """One message to ``registration``, from ``emails/<template>.txt`` and ``.html``.
@@ -162,6 +163,8 @@ def compose(
     message.attach_alternative(
         render_to_string(f"wagtail_webinars/emails/{template}.html", context), "text/html"
     )
+    if not attach_ics:
+        return message
     ics = build_ics(
         event,
         registration,
@@ -206,6 +209,26 @@ def reactivation_offer_message(registration: Registration) -> EmailMultiAlternat
         subject=_("Register again? %(title)s, %(when)s"),
         reregister_url=links.reregister_url(registration, prepared.event),
     )
+
+
+def provider_cancellation_message(registration: Registration) -> EmailMultiAlternatives:
+    """To someone whose registration was cancelled at the provider (in Zoom): it is
+    cancelled here too. No calendar file: there is nothing to add to a calendar."""
+    return compose(
+        prepare_event(registration.page.specific),
+        registration,
+        template="cancelled",
+        subject=_("Registration cancelled: %(title)s, %(when)s"),
+        attach_ics=False,
+    )
+
+
+def send_provider_cancellation(registration: Registration) -> bool:
+    """Tell the person their registration was cancelled at the provider."""
+    if registration.is_active:
+        return False
+    provider_cancellation_message(registration).send()
+    return True
 
 
 def reminder_message(prepared: PreparedEvent, registration: Registration) -> EmailMultiAlternatives:

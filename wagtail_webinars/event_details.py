@@ -143,8 +143,15 @@ def refresh_and_save(event: EventPage) -> RefreshResult:
     """The "Refresh from Zoom" action: refresh the live event and store the values on the
     live row and on its live and latest revisions (those for the same Zoom ID)."""
     result = refresh_event(event)
+    save_refreshed(event, result)
+    return result
+
+
+def save_refreshed(event: EventPage, result: RefreshResult) -> None:
+    """Store what :func:`refresh_event` set on the live ``event`` (live row, live and
+    latest revisions); nothing when Zoom was not read."""
     if not (result.refreshed or result.meeting_changed):
-        return result
+        return
     with transaction.atomic():
         type(event).objects.filter(pk=event.pk).update(
             location=event.location,
@@ -163,7 +170,6 @@ def refresh_and_save(event: EventPage) -> RefreshResult:
             # The live event already points at the new meeting.
             sync.remember_meeting(event.pk, result.previous_id)
             sync.meeting_changed(event.pk, event.provider.external_id)
-    return result
 
 
 def on_page_published(sender, instance, **kwargs) -> None:

@@ -38,6 +38,11 @@ APPLY_RETENTION = _PREFIX + "apply_retention"
 #: Check-in: one participant pull, and the sweep of automatic pulls and retries.
 PULL_PARTICIPANTS = _PREFIX + "pull_participants"
 CHECKIN_SWEEP = _PREFIX + "checkin_sweep"
+#: Webhooks: one verified delivery, and the daily clean-up of old delivery records.
+HANDLE_WEBHOOK = _PREFIX + "handle_webhook"
+PURGE_WEBHOOK_DELIVERIES = _PREFIX + "purge_webhook_deliveries"
+#: Provider details (join link, passcode, time) of events starting soon.
+REFRESH_UPCOMING_DETAILS = _PREFIX + "refresh_upcoming_details"
 
 
 def enqueue(task_name: str, *args):

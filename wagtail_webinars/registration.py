@@ -37,6 +37,7 @@ from . import jobs, validators
 # The submodule, not ``.models``: the event page calls this service, and importing
 # the pages from here would put them in one import loop with it.
 from .models.registration import Registration
+from .providers.base import ProviderStatus
 
 if TYPE_CHECKING:
     from .models.pages import EventPageMixin
@@ -61,6 +62,12 @@ CANCELLED = "cancelled"
 #: A cancelled person asked to register again from the public form: they were
 #: emailed a link to confirm, and nothing else changed.
 REACTIVATION_OFFERED = "reactivation_offered"
+#: The provider says the person cancelled there (a webhook): cancelled here, the
+#: provider is not told again, the person is told by email.
+CANCELLED_AT_PROVIDER = "cancelled_at_provider"
+#: Someone who registered at the provider directly, adopted by staff: a registration
+#: already held by the provider (nothing to push), confirmed by email.
+ADOPTED = "adopted"
 
 
 def _queue_after_change(registration_id: int, outcome: str, needs_sync: bool) -> None:
@@ -302,6 +309,95 @@ def cancel(registration: Registration, *, now: datetime | None = None) -> Regist
         _queue_after_change(locked.pk, CANCELLED, needs_sync)
     logger.info("registration %s cancelled", locked.pk)
     return locked
+
+
+def cancel_at_provider_request(
+    registration: Registration, *, now: datetime | None = None
+) -> Registration:
+    """The provider says this person cancelled there (Zoom's webhook).
+
+    Cancelled here too, and the provider is NOT told again: it already agrees, and
+    telling it would only echo back (a loop, and Zoom's daily status limit). The
+    person is told by email. Idempotent: an inactive registration is left alone.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Registration.objects.select_for_update().get(pk=registration.pk)
+        if not locked.is_active:
+            return locked
+        locked.status = Registration.Status.CANCELLED
+        locked.cancelled_at = now
+        locked.provider_status = ProviderStatus.CANCELLED
+        update_fields = ["status", "cancelled_at", "provider_status", "updated_at"]
+        if locked.sync_status != Registration.SyncStatus.NOT_APPLICABLE:
+            update_fields += locked.mark_synced(now)
+        locked.save(update_fields=update_fields)
+        _queue_after_change(locked.pk, CANCELLED_AT_PROVIDER, False)
+    logger.info("registration %s cancelled at the provider's request", locked.pk)
+    return locked
+
+
+def adopt_provider_registrant(
+    event: EventPageMixin,
+    *,
+    email: str,
+    first_name: str,
+    last_name: str,
+    registrant_id: str,
+    join_url: str = "",
+    meeting_id: str = "",
+    now: datetime | None = None,
+) -> RegistrationResult:
+    """Staff adopt someone who registered at the provider directly: a registration
+    with the provider's registrant id and personal join link, so they get the
+    confirmation and reminders. Nothing is pushed (the provider has them already:
+    pushing would spend one of Zoom's few daily adds on a duplicate).
+
+    A staff action: registration rules (closed, full) do not apply. An active
+    registration for the address is left as it is (outcome ``already_registered``);
+    a cancelled one is re-activated for this registrant.
+    """
+    # The provider may have no name for them: the address stands in, as for Zoom.
+    email, first_name, last_name = validate_registrant(
+        email, first_name or email.split("@")[0], last_name or "-"
+    )
+    now = now or timezone.now()
+    if not _takes_registrations(event):
+        raise RegistrationRefused(_("This page does not take registrations."), "not_an_event")
+    held = {
+        "provider_registrant_id": registrant_id[:128],
+        "provider_meeting_id": (meeting_id or event.provider.external_id)[:20],
+        "provider_join_url": join_url[:1024],
+        "provider_status": ProviderStatus.APPROVED,
+    }
+    with transaction.atomic():
+        _lock_event(event)
+        row = Registration.objects.select_for_update().filter(page_id=event.pk, email=email).first()
+        if row is not None and row.is_active:
+            return RegistrationResult(row, ALREADY_REGISTERED)
+        form_data = {"first_name": first_name, "last_name": last_name, "email": email}
+        if row is None:
+            row = Registration(
+                page=event,
+                email=email,
+                first_name=first_name,
+                last_name=last_name,
+                form_data=form_data,
+                source=Registration.Source.ADMIN,
+            )
+        else:
+            row.status = Registration.Status.REGISTERED
+            row.cancelled_at = None
+            row.registered_at = now
+            row.source = Registration.Source.ADMIN
+        for name, value in held.items():
+            setattr(row, name, value)
+        if _initial_sync_status(event) == Registration.SyncStatus.PENDING:
+            row.mark_synced(now)
+        row.save()
+        _queue_after_change(row.pk, ADOPTED, False)
+    logger.info("registration %s for event %s: adopted from the provider", row.pk, event.pk)
+    return RegistrationResult(row, ADOPTED)
 
 
 def rename(registration: Registration, *, first_name: str, last_name: str) -> Registration:

@@ -19,8 +19,10 @@ from . import emails, sync
 from .conf import get_setting
 from .models import Registration
 from .registration import (
+    ADOPTED,
     ALREADY_REGISTERED,
     CANCELLED,
+    CANCELLED_AT_PROVIDER,
     CREATED,
     REACTIVATED,
     REACTIVATION_OFFERED,
@@ -37,7 +39,14 @@ def run_after_change(registration_id: int, outcome: str, needs_sync: bool) -> No
     (and, with django-q2's ORM broker, connection handling).
     """
     try:
-        if outcome in (CREATED, REACTIVATED, ALREADY_REGISTERED, REACTIVATION_OFFERED):
+        if outcome in (
+            CREATED,
+            REACTIVATED,
+            ALREADY_REGISTERED,
+            REACTIVATION_OFFERED,
+            ADOPTED,
+            CANCELLED_AT_PROVIDER,
+        ):
             registration = (
                 Registration.objects.select_related("page").filter(pk=registration_id).first()
             )
@@ -59,7 +68,13 @@ def send_email_for(registration: Registration, outcome: str) -> bool:
     events, so nobody can flood an inbox by registering it for many events.
     Staff adding or re-registering someone are not held back by it.
     """
-    by_staff = outcome in (CREATED, REACTIVATED) and registration.source != Registration.Source.WEB
+    if outcome == CANCELLED_AT_PROVIDER:
+        # One per cancellation, and the person must hear of it: not throttled.
+        return emails.send_provider_cancellation(registration)
+    by_staff = (
+        outcome in (CREATED, REACTIVATED, ADOPTED)
+        and registration.source != Registration.Source.WEB
+    )
     if not by_staff and not _mail_allowed(registration.email):
         logger.info("registration %s: hourly mail limit of its address reached", registration.pk)
         return False

@@ -81,7 +81,7 @@ logger = logging.getLogger(__name__)
 # -- the sweep ----------------------------------------------------------------------------
 
 
-def _due_at() -> ExpressionWrapper:
+def due_at_expression() -> ExpressionWrapper:
     """The start minus the lead time (the page's own, else the site default), in SQL."""
     minutes = ExpressionWrapper(
         Coalesce(F("reminder_lead_minutes"), Value(get_setting("REMINDER_LEAD_MINUTES"))),
@@ -106,7 +106,7 @@ def due_events(now: datetime | None = None) -> list[EventPageMixin]:
         events += (
             model.objects.live()
             .filter(end__gt=now - closes_after)
-            .alias(due_at=_due_at())
+            .alias(due_at=due_at_expression())
             .filter(due_at__lte=now)
             .order_by("start", "pk")
         )

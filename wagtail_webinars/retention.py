@@ -21,7 +21,13 @@ from django.utils import timezone
 
 from . import jobs
 from .conf import get_setting
-from .models import Registration, RemovedRegistrant, UnmatchedParticipant, event_page_models
+from .models import (
+    ProviderRegistrant,
+    Registration,
+    RemovedRegistrant,
+    UnmatchedParticipant,
+    event_page_models,
+)
 
 ANONYMISE = "anonymise"
 DELETE = "delete"
@@ -123,5 +129,7 @@ def apply_retention(
         # Registrants of deleted registrations still waiting to be cancelled (or given
         # up): the events are over, and these rows keep an email.
         RemovedRegistrant.objects.filter(event_id__in=event_ids).delete()
+        # People who registered at the provider directly (listed to adopt): names, emails.
+        ProviderRegistrant.objects.filter(page_id__in=event_ids).delete()
         results.delete()
     return report

@@ -17,6 +17,11 @@ SCHEDULES: dict[str, tuple[str, int]] = {
     # Pulls participant reports after managed events end, and retries waiting pulls
     # (see checkin.py).
     "wagtail_webinars.checkin_sweep": (jobs.CHECKIN_SWEEP, 5),
+    # Reads managed events' details again (join link, passcode, time) while they are
+    # coming up, and just before their reminders (see details_refresh.py).
+    "wagtail_webinars.details_refresh": (jobs.REFRESH_UPCOMING_DETAILS, 5),
+    # Deletes webhook delivery records older than WEBHOOK_DELIVERY_DAYS (webhooks/).
+    "wagtail_webinars.webhook_deliveries_purge": (jobs.PURGE_WEBHOOK_DELIVERIES, 24 * 60),
 }
 
 

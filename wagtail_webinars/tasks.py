@@ -8,8 +8,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from . import checkin, emails, event_details, registration_effects, reminders, retention, sync
+from . import (
+    checkin,
+    details_refresh,
+    emails,
+    event_details,
+    registration_effects,
+    reminders,
+    retention,
+    sync,
+)
 from .models import Registration
+from .webhooks import handlers as webhook_handlers
+from .webhooks import retention as webhook_retention
 
 
 def registration_changed(registration_id: int, outcome: str, needs_sync: bool) -> None:
@@ -96,3 +107,18 @@ def apply_retention() -> dict:
     """The daily data-retention run (scheduled only when RETENTION_DAYS is set)."""
     report = retention.apply_retention()
     return {"registrations": report.registrations, "task_results": report.task_results}
+
+
+def handle_webhook(delivery_id: int) -> str:
+    """One verified webhook delivery (see :mod:`wagtail_webinars.webhooks`)."""
+    return webhook_handlers.handle_delivery(delivery_id)
+
+
+def purge_webhook_deliveries() -> int:
+    """The daily clean-up of webhook delivery records (``WEBHOOK_DELIVERY_DAYS``)."""
+    return webhook_retention.purge_deliveries()
+
+
+def refresh_upcoming_details() -> dict:
+    """Managed events' provider details, read again while they are coming up."""
+    return details_refresh.refresh_upcoming_details()

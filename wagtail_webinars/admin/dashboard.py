@@ -13,6 +13,7 @@ from wagtail.admin.ui.components import Component
 
 from ..models import event_page_models
 from ..permissions import registration_policy
+from ..webhooks import notices
 from .headcount_names import EVENT_LIST_URL_NAME, EVENT_REPORT_URL_NAME
 from .report_cells import provider_label, rate_text
 
@@ -54,6 +55,7 @@ class EventsPanel(Component):
         upcoming = _events(self.user, True, PANEL_EVENTS)
         recent = _events(self.user, False, PANEL_EVENTS)
         figures = headcounts.headcounts_for_events([*upcoming, *recent])
+        warnings = notices.deleted_warnings([*upcoming, *recent])
         rows = []
         for event in [*upcoming, *recent]:
             headcount = figures[event.pk]
@@ -64,6 +66,7 @@ class EventsPanel(Component):
                     "provider": provider_label(event),
                     "rate": rate_text(headcount.attendance_rate),
                     "report_url": reverse(EVENT_REPORT_URL_NAME, args=[event.pk]),
+                    "meeting_warning": warnings.get(event.pk, ""),
                 }
             )
         context.update(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -26,13 +26,16 @@ from wagtail.admin.widgets import Button
 from .. import event_details, reminders, sync
 from ..models import (
     EventPageMixin,
+    ProviderRegistrant,
     Registration,
     RemovedRegistrant,
     event_page_models,
     get_event_page,
     is_managed_event,
 )
-from ..permissions import CHANGE, VIEW, registration_policy
+from ..permissions import ADD, CHANGE, VIEW, registration_policy
+from ..registration import RegistrationRefused
+from ..webhooks import adoption, notices
 
 #: URL namespace of the event views (``wagtail_webinars_events:zoom`` ...).
 EVENTS_NAMESPACE = "wagtail_webinars_events"
@@ -42,6 +45,8 @@ RESEND_URL_NAME = f"{EVENTS_NAMESPACE}:resend_reminders"
 REGISTRATIONS_INDEX = "wagtail_webinars_registrations:index"
 #: Waiting cancels of deleted registrations listed on the Zoom page (newest first).
 REMOVED_SHOWN = 10
+#: People registered in Zoom directly listed on the Zoom page (the oldest first).
+PROVIDER_REGISTRANTS_SHOWN = 50
 
 
 def is_event_page(page) -> bool:
@@ -170,6 +175,14 @@ class EventZoomView(EventViewMixin, TemplateView):
             event=self.event,
             provider=self.event.provider,
             config=config,
+            meeting_warning=notices.deleted_warning(self.event),
+            disagreements=self.event.provider.details_disagreements(),
+            provider_registrants=list(
+                ProviderRegistrant.objects.filter(
+                    page_id=self.event.pk, state=ProviderRegistrant.State.OPEN
+                )[:PROVIDER_REGISTRANTS_SHOWN]
+            ),
+            can_adopt=registration_policy.user_can_for_event(self.request.user, ADD, self.event),
             provider_warnings=self.event.provider.config_warnings(config),
             provider_details=self.event.provider.config_details(config),
             status_rows=status_rows,
@@ -196,7 +209,9 @@ class EventZoomView(EventViewMixin, TemplateView):
             action == "retry_failed" and not self.can_retry
         ):
             raise PermissionDenied
-        if action == "refresh":
+        if action in ("adopt", "dismiss"):
+            self._adopt_or_dismiss(request, action)
+        elif action == "refresh":
             result = event_details.refresh_and_save(self.event)
             for warning in result.warnings:
                 messages.warning(request, warning)
@@ -217,6 +232,34 @@ class EventZoomView(EventViewMixin, TemplateView):
         else:
             messages.error(request, _("Unknown action."))
         return redirect(ZOOM_URL_NAME, self.event.pk)
+
+    def _adopt_or_dismiss(self, request: HttpRequest, action: str) -> None:
+        if not registration_policy.user_can_for_event(request.user, ADD, self.event):
+            raise PermissionDenied
+        row = ProviderRegistrant.objects.filter(
+            page_id=self.event.pk, pk=request.POST.get("registrant") or None
+        ).first()
+        if row is None:
+            raise Http404
+        if action == "dismiss":
+            adoption.dismiss(row)
+            messages.success(request, _("Dismissed: they stay registered in Zoom only."))
+            return
+        try:
+            result = adoption.adopt(row)
+        except (adoption.AdoptionRefused, RegistrationRefused) as err:
+            messages.error(request, err.message)
+            return
+        except ValidationError as err:
+            messages.error(request, " ".join(err.messages))
+            return
+        if result.already_registered:
+            messages.info(request, _("This address was registered for the event already."))
+        else:
+            messages.success(
+                request,
+                _("Adopted: they are registered now and get the confirmation and reminder."),
+            )
 
 
 class EventViewSet(ViewSet):

@@ -39,6 +39,7 @@ from ..conf import campus_time_zone, campus_time_zone_name
 from ..models import ParticipantPull, Registration, UnmatchedParticipant
 from ..permissions import registration_policy
 from ..templatetags.webinars import campus_datetime
+from ..webhooks import notices
 from .event_access import events_for_user, get_event_for_user
 from .exports import RegistrationExportMixin
 from .headcount_names import (
@@ -434,6 +435,7 @@ class EventHeadcountReportView(RegistrationExportMixin, ReportView):
             can_change=self.can_change,
             can_pull=can_pull_participants(self.event),
             provider_label=provider_label(self.event),
+            meeting_warning=notices.deleted_warning(self.event),
             is_hybrid=is_hybrid(self.event),
             check_in_url=reverse(CHECK_IN_URL_NAME, args=[self.event.pk]),
             unmatched_action_url_name=UNMATCHED_ACTION_URL_NAME,

@@ -22,6 +22,8 @@ Entry points (every caller uses these; none writes the fields itself):
   :func:`register_participant` ``(unmatched, by, email=..., first_name=...,
   last_name=...)``, :func:`dismiss_participant` / :func:`reopen_participant`:
   what staff do with the unmatched list.
+* :func:`check_in_live` ``(event, registrant_id=..., email=..., joined_at=...)``:
+  the provider said live that someone joined (a webhook, :mod:`.live`).
 * :func:`checkin_sweep`: the schedule that runs automatic pulls after a managed
   event ends (``CHECKIN_PULL_AFTER_MINUTES``) and retries waiting pulls.
 
@@ -49,6 +51,7 @@ the report, automatic pulls). Callers use the names below.
 from __future__ import annotations
 
 from .attendance import Attendee, merge_rows, normalise_email, normalise_name, union_seconds
+from .live import LiveCheckIn, check_in_live, find_registration
 from .matching import MatchResult, bulk_set, match_participants
 from .pulls import can_check_in, checkin_sweep, describe_result, run_pull, start_check_in
 from .staff import (
@@ -66,15 +69,18 @@ from .staff import (
 __all__ = [
     "Attendee",
     "CheckInRefused",
+    "LiveCheckIn",
     "MatchResult",
     "bulk_set",
     "can_check_in",
     "check_in",
+    "check_in_live",
     "checkin_sweep",
     "click_check_in_changes",
     "confirm_match",
     "describe_result",
     "dismiss_participant",
+    "find_registration",
     "link_participant",
     "match_participants",
     "merge_rows",

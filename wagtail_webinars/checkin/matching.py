@@ -208,7 +208,7 @@ def _apply(registration: Registration, parts: list[Attendee], matched_by: str, m
             outcome = "checked_in"
         else:
             registration.joined_briefly = True
-    elif registration.checkin_source == S.PROVIDER_REPORT:
+    elif registration.checkin_source in (S.PROVIDER_REPORT, S.PROVIDER_LIVE):
         # Checked in by an earlier pull: a stronger match clears the review flag.
         if _MATCH_RANK.get(matched_by, 9) < _MATCH_RANK.get(registration.checkin_matched_by, 9):
             registration.checkin_matched_by = matched_by

@@ -18,6 +18,7 @@ from .pages import (
 from .registration import Registration
 from .removed import RemovedRegistrant
 from .settings import EmailBrandingSettings
+from .webhooks import MeetingNotice, ProviderRegistrant, WebhookDelivery
 
 __all__ = [
     "AbstractEventPage",
@@ -27,11 +28,14 @@ __all__ = [
     "EventFieldsMixin",
     "EventPage",
     "EventPageMixin",
+    "MeetingNotice",
     "ParticipantPull",
+    "ProviderRegistrant",
     "Registration",
     "RegistrationFormField",
     "RemovedRegistrant",
     "UnmatchedParticipant",
+    "WebhookDelivery",
     "all_event_pages",
     "event_page_models",
     "get_event_page",

@@ -47,6 +47,8 @@ class Registration(AbstractFormSubmission):
     class CheckinSource(models.TextChoices):
         EMAIL_CLICK = "email_click", _("Reminder link click")
         PROVIDER_REPORT = "provider_report", _("Provider participant report")
+        #: The provider said, live (a webhook), that they joined the meeting.
+        PROVIDER_LIVE = "provider_live", _("Joined the meeting (live)")
         STAFF = "staff", _("Staff")
 
     class CheckinMatch(models.TextChoices):

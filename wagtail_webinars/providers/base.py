@@ -10,7 +10,7 @@ ask the capability flags first instead of catching.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -120,6 +120,69 @@ class Participant:
     instance: str = ""
 
 
+#: What a provider's webhook delivery is about (``ProviderEvent.kind``; "": nothing we
+#: act on). The provider's own event names map onto these.
+EVENT_CHALLENGE = "challenge"  # the provider checks the endpoint is ours
+EVENT_PARTICIPANT_JOINED = "participant_joined"
+EVENT_PARTICIPANT_LEFT = "participant_left"
+EVENT_REGISTRATION_CANCELLED = "registration_cancelled"
+EVENT_REGISTRATION_CREATED = "registration_created"
+EVENT_MEETING_UPDATED = "meeting_updated"
+EVENT_MEETING_DELETED = "meeting_deleted"
+EVENT_MEETING_ENDED = "meeting_ended"
+
+_TIMES = ("occurred_at", "join_time", "leave_time")
+
+
+@dataclass
+class ProviderEvent:
+    """One verified webhook delivery, in our words (see :meth:`Provider.parse_webhook`).
+
+    Stored with the delivery until the task has handled it (:meth:`as_dict`,
+    :meth:`from_dict`), then forgotten: it may hold a person's name and email.
+    """
+
+    kind: str
+    #: The provider's own name for the event ("meeting.participant_joined").
+    name: str = ""
+    meeting_id: str = ""
+    #: When the provider says it happened (orders deliveries that arrive out of order).
+    occurred_at: datetime | None = None
+    #: The provider's path for the meeting ("meetings" or "webinars" for Zoom).
+    resource: str = ""
+    #: For ``EVENT_CHALLENGE``: what to answer about.
+    challenge: str = ""
+    # The person, for participant and registration events.
+    registrant_id: str = ""
+    email: str = ""
+    name_given: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    join_url: str = ""
+    participant_id: str = ""
+    join_time: datetime | None = None
+    leave_time: datetime | None = None
+
+    @property
+    def name_shown(self) -> str:
+        return self.name_given or f"{self.first_name} {self.last_name}".strip()
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in _TIMES:
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProviderEvent:
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for key in _TIMES:
+            if values.get(key):
+                values[key] = datetime.fromisoformat(values[key])
+        return cls(**values)
+
+
 class Provider:
     """Base class. Subclasses set the capability flags and override what they can do."""
 
@@ -150,6 +213,10 @@ class Provider:
     join_link_path: str = ""
     #: What the editor is told when the link is not one of this provider's.
     join_link_error: str = ""
+
+    #: The provider sends signed webhooks to ``webhooks/<webhook_name>/`` (the same
+    #: name for every block of one provider, e.g. Zoom meetings and webinars): "" for none.
+    webhook_name: str = ""
 
     def __init__(self, location: Mapping[str, Any] | None = None, event: EventPage | None = None):
         self.location = dict(location or {})
@@ -240,6 +307,24 @@ class Provider:
         """
         return isinstance(error, ProviderAPIError) and error.transient
 
+    # -- webhooks (providers with a ``webhook_name``) ------------------------------------
+    @classmethod
+    def verify_webhook(cls, headers: Mapping[str, str], body: bytes, now: datetime) -> None:
+        """Raise :class:`~.errors.WebhookRefused` unless the raw ``body`` is signed by the
+        provider, recently (fail closed: no secret configured, refused)."""
+        raise UnsupportedOperation(cls.__name__, "verify_webhook")
+
+    @classmethod
+    def parse_webhook(cls, body: bytes) -> ProviderEvent:
+        """A verified delivery in our words; :class:`~.errors.WebhookRefused` (400) when
+        it cannot be read."""
+        raise UnsupportedOperation(cls.__name__, "parse_webhook")
+
+    @classmethod
+    def webhook_challenge_answer(cls, event: ProviderEvent) -> dict[str, str]:
+        """The JSON answer to an ``EVENT_CHALLENGE`` delivery."""
+        raise UnsupportedOperation(cls.__name__, "webhook_challenge_answer")
+
     # -- words for staff ---------------------------------------------------------------
     def describe_error(self, error: Exception) -> str:
         """A sentence staff understand for a failed operation (never containing a secret)."""
@@ -251,6 +336,11 @@ class Provider:
 
     def metadata_warnings(self, metadata: Metadata) -> list[str]:
         """What the editor should fix at the provider, judged from fetched metadata."""
+        return []
+
+    def details_disagreements(self) -> list[str]:
+        """Where the provider's stored details disagree with the event page (start time,
+        duration, registration setting), without calling the provider."""
         return []
 
     def config_warnings(self, config: Mapping[str, Any]) -> list[str]:

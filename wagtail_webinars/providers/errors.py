@@ -102,3 +102,14 @@ class StatusChangesUsedUp(ProviderAPIError):
             retry_after=retry_after,
             transient=True,
         )
+
+
+class WebhookRefused(ProviderError):
+    """A webhook delivery we do not act on: unsigned, badly signed, too old, or not
+    readable. ``status`` is the HTTP status to answer (400, 401 or 403); ``reason`` a
+    few words for the delivery record (never a secret, never personal data)."""
+
+    def __init__(self, status: int, reason: str):
+        self.status = status
+        self.reason = reason
+        super().__init__(reason)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from wagtail_webinars.templatetags.webinars import campus_datetime
 
@@ -160,6 +160,14 @@ def details_rows(config: dict[str, Any]) -> list[tuple[str, str]]:
         if config.get("timezone"):
             text += " " + gettext("(Zoom's zone: %(zone)s)") % {"zone": config["timezone"]}
         rows.append((gettext("Start in Zoom"), text))
+    if isinstance(config.get("duration"), int):
+        rows.append(
+            (
+                gettext("Duration in Zoom"),
+                ngettext("%(n)d minute", "%(n)d minutes", config["duration"])
+                % {"n": config["duration"]},
+            )
+        )
     approval = config.get("approval_type")
     if approval is not None:
         rows.append(
@@ -172,3 +180,42 @@ def details_rows(config: dict[str, Any]) -> list[tuple[str, str]]:
             )
         )
     return rows
+
+
+def disagreements(
+    config: dict[str, Any], *, what: str, page_start: datetime | None, page_end: datetime | None
+) -> list[str]:
+    """Where the stored Zoom details disagree with the page: start time, duration,
+    registration setting (no call to Zoom; shown on the event's Zoom page)."""
+    if not config:
+        return []
+    metadata = Metadata(start_time=parse_zoom_time(config.get("start_time")), config=config)
+    found = []
+    start_warning = _start_warning(metadata, page_start)
+    if start_warning:
+        found.append(start_warning)
+    duration = config.get("duration")
+    if (
+        isinstance(duration, int)
+        and page_start
+        and page_end
+        and config.get("type") in FIXED_TIME_TYPES
+    ):
+        page_minutes = round((page_end - page_start).total_seconds() / 60)
+        if abs(page_minutes - duration) > 1:
+            found.append(
+                gettext(
+                    "Zoom says this lasts %(zoom)d minutes, but this page says %(page)d. "
+                    "Change one so they match."
+                )
+                % {"zoom": duration, "page": page_minutes}
+            )
+    if config.get("approval_type") == 2:
+        found.append(
+            gettext(
+                "Registration is not required for this %(what)s in Zoom, so registrants "
+                "cannot be added to it. In Zoom, set Registration to Required."
+            )
+            % {"what": what}
+        )
+    return found

@@ -34,7 +34,7 @@ from ..errors import (
     ProviderConfigurationError,
     UnsupportedOperation,
 )
-from . import meetings, messages, occurrences, publish_check
+from . import meetings, messages, occurrences, publish_check, webhooks
 from .blocks import ZoomMeetingBlock, ZoomWebinarBlock
 from .client import ZoomClient, get_client
 from .messages import (
@@ -85,6 +85,8 @@ class ZoomProvider(Provider):
     can_push_registrants = True
     can_pull_participants = True
     checkin_method = CHECKIN_PROVIDER_REPORT
+    #: One endpoint for meetings and webinars: ``webhooks/zoom/``.
+    webhook_name = "zoom"
     field_rules = {"meeting_id": REQUIRED, "join_url": AUTO, "password": AUTO}
     #: Registrants per batch-registration call (Zoom's limit).
     batch_size = BATCH_SIZE
@@ -239,6 +241,18 @@ class ZoomProvider(Provider):
     def metadata_warnings(self, metadata: Metadata) -> list[str]:
         return meetings.warnings_for(
             metadata, what=self._what(), page_start=getattr(self.event, "start", None)
+        )
+
+    def details_disagreements(self) -> list[str]:
+        event = self.event
+        config = getattr(event, "provider_config", None) or {}
+        if str(config.get("id") or "") != self.external_id:
+            return []  # details of another meeting, or none yet
+        return meetings.disagreements(
+            config,
+            what=self._what(),
+            page_start=getattr(event, "start", None),
+            page_end=getattr(event, "end", None),
         )
 
     def config_warnings(self, config: dict) -> list[str]:
@@ -424,6 +438,19 @@ class ZoomProvider(Provider):
         from .reports import Pull
 
         return iter(Pull(self).rows())
+
+    # -- webhooks (see :mod:`.webhooks`) -----------------------------------------------
+    @classmethod
+    def verify_webhook(cls, headers, body: bytes, now) -> None:
+        webhooks.verify(headers, body, now)
+
+    @classmethod
+    def parse_webhook(cls, body: bytes):
+        return webhooks.parse(body)
+
+    @classmethod
+    def webhook_challenge_answer(cls, event) -> dict[str, str]:
+        return webhooks.challenge_answer(event)
 
     # -- words for staff ---------------------------------------------------------------
     def might_have_landed(self, error: Exception) -> bool:
