@@ -6,6 +6,32 @@ from django.core.cache import cache
 
 
 @pytest.fixture(autouse=True)
+def _no_secrets_or_emails_in_logs(request, monkeypatch):
+    """Fails the test when a log record at INFO or above names a secret or the email of
+    a registrant it knows (tests/log_guard.py)."""
+    from tests.log_guard import LogGuard
+    from wagtail_webinars.providers.zoom.client import ZoomClient
+
+    guard = LogGuard()
+    fetch = ZoomClient._fetch_and_store
+
+    def fetch_and_note(client, key):
+        token, base = fetch(client, key)
+        guard.remember_token(token)
+        return token, base
+
+    monkeypatch.setattr(ZoomClient, "_fetch_and_store", fetch_and_note)
+    guard.start()
+    try:
+        yield guard
+    finally:
+        guard.stop()
+    leaks = guard.leaks()
+    if leaks:
+        pytest.fail("Logged what must never be logged:\n" + "\n".join(leaks), pytrace=False)
+
+
+@pytest.fixture(autouse=True)
 def _clean_state(settings):
     cache.clear()
     mail.outbox = []

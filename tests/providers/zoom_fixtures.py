@@ -335,9 +335,14 @@ class KeptRegistrants:
 
     ``faults`` is a list of ``(call, kind)`` used up in order: ``call`` is "add",
     "batch", "status", "get" or "list"; ``kind`` is "500" (nothing done), "429"
-    (nothing done), "reset" (nothing done, connection reset) or "lost" (done, then
-    the answer is lost: a read timeout).
+    (nothing done, ``Retry-After: retry_after``), "reset" (nothing done, connection
+    reset), "401" (nothing done: the access token expired, Zoom code 124), "lost"
+    (done, then the answer is lost: a read timeout) or "malformed" (done, then an
+    answer that is not JSON, as a proxy in front of Zoom sends).
     """
+
+    #: Faults after which Zoom has done nothing.
+    NOTHING_DONE = ("500", "429", "reset", "401")
 
     def __init__(self, fake: FakeZoom, meeting_id: str = MEETING_ID, resource: str = "meetings"):
         self.fake = fake
@@ -349,6 +354,8 @@ class KeptRegistrants:
         self.adds: dict[str, int] = {}
         self.status_updates: dict[str, int] = {}
         self.faults: list[tuple[str, str]] = []
+        #: Seconds in the Retry-After of a "429".
+        self.retry_after = 1
         base = f"/{resource}/{meeting_id}"
         fake.callback("POST", f"{base}/registrants", self._add)
         fake.callback("GET", f"{base}/registrants", self._list)
@@ -379,12 +386,17 @@ class KeptRegistrants:
         if kind == "500":
             return 500, {}, json.dumps({"message": "Internal error"})
         if kind == "429":
-            return 429, {"Retry-After": "1"}, json.dumps({"code": 429, "message": "Slow down"})
+            headers = {"Retry-After": str(self.retry_after)}
+            return 429, headers, json.dumps({"code": 429, "message": "Slow down"})
+        if kind == "401":
+            return 401, {}, json.dumps({"code": 124, "message": "Invalid access token."})
         raise requests.ConnectionError("connection reset by peer")
 
     def _answer(self, kind: str, status: int, body: str):
         if kind == "lost":
             raise requests.ReadTimeout("read timed out")
+        if kind == "malformed":
+            return 200, {"Content-Type": "text/html"}, "<html><body>502 Bad Gateway</body></html>"
         return status, {}, body
 
     def _take(self, email: str, first: str, auto_approve: bool) -> dict:
@@ -398,7 +410,7 @@ class KeptRegistrants:
 
     def _add(self, request):
         kind = self._fault("add")
-        if kind in ("500", "429", "reset"):
+        if kind in self.NOTHING_DONE:
             return self._failed(kind)
         body = json.loads(request.body)
         person = self._take(body["email"], body["first_name"], body.get("auto_approve") is True)
@@ -411,7 +423,7 @@ class KeptRegistrants:
 
     def _batch(self, request):
         kind = self._fault("batch")
-        if kind in ("500", "429", "reset"):
+        if kind in self.NOTHING_DONE:
             return self._failed(kind)
         body = json.loads(request.body)
         answered = []
@@ -425,7 +437,7 @@ class KeptRegistrants:
 
     def _status(self, request):
         kind = self._fault("status")
-        if kind in ("500", "429", "reset"):
+        if kind in self.NOTHING_DONE:
             return self._failed(kind)
         body = json.loads(request.body)
         new = {"approve": "approved", "cancel": "denied", "deny": "denied"}[body["action"]]
@@ -439,7 +451,7 @@ class KeptRegistrants:
 
     def _get(self, request):
         kind = self._fault("get")
-        if kind in ("500", "429", "reset"):
+        if kind in self.NOTHING_DONE:
             return self._failed(kind)
         rid = urlsplit(request.url).path.rsplit("/", 1)[1]
         for email, person in self.people.items():
@@ -451,7 +463,7 @@ class KeptRegistrants:
 
     def _list(self, request):
         kind = self._fault("list")
-        if kind in ("500", "429", "reset"):
+        if kind in self.NOTHING_DONE:
             return self._failed(kind)
         status = parse_qs(urlsplit(request.url).query).get("status", ["approved"])[0]
         items = []

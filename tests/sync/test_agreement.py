@@ -20,7 +20,7 @@ from wagtail_webinars.models import Registration, RemovedRegistrant
 
 EMAILS = ["ada@example.org", "bob@example.org", "cy@example.org"]
 CALLS = ["add", "batch", "status", "get", "list"]
-FAULTS = ["lost", "500", "reset", "429"]
+FAULTS = ["lost", "500", "reset", "429", "401", "malformed"]
 
 
 class Agreement(RuleBasedStateMachine):

@@ -37,6 +37,7 @@ from wagtail_webinars import __version__
 from wagtail_webinars.conf import ZOOM_CREDENTIAL_SETTINGS, get_setting
 
 from ..errors import ProviderAPIError, ProviderAuthError, ProviderConfigurationError
+from . import answers
 
 logger = logging.getLogger(__name__)
 
@@ -206,21 +207,18 @@ class ZoomClient:
 
     def _fetch_and_store(self, key: str) -> tuple[str, str]:
         data = self._fetch_token()
-        token = data.get("access_token")
+        token = answers.text(data.get("access_token"))
         if not token:
             raise ProviderAPIError(
                 _("Zoom's sign-in answer has no access token"), transient=True, ours=True
             )
         api_base = self.api_url
-        if data.get("api_url"):
+        if isinstance(data.get("api_url"), str) and data["api_url"]:
             # The token tells us the account's regional API host, bare (no /v2).
             api_base = str(data["api_url"]).rstrip("/")
             if not api_base.endswith("/v2"):
                 api_base += "/v2"
-        try:
-            expires_in = int(data.get("expires_in") or 3600)
-        except (TypeError, ValueError):
-            expires_in = 3600
+        expires_in = answers.integer(data.get("expires_in")) or 3600
         lifetime = max(expires_in - TOKEN_EXPIRY_MARGIN_SECONDS, 1)
         cache.set(key, {"access_token": token, "api_base": api_base}, lifetime)
         return token, api_base
@@ -291,14 +289,13 @@ class ZoomClient:
         if response.status_code == 204 or not response.content:
             return None
         try:
-            return response.json()
+            data = response.json()
         except ValueError as err:
-            raise ProviderAPIError(
-                _("Zoom sent an answer we could not read"),
-                status=response.status_code,
-                transient=True,
-                ours=True,
-            ) from err
+            raise answers.unreadable(response.status_code) from err
+        if not isinstance(data, dict):
+            # Every endpoint we call answers an object: anything else is not Zoom's answer.
+            raise answers.unreadable(response.status_code)
+        return data
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         return self.request("GET", path, params=params)
@@ -310,8 +307,8 @@ class ZoomClient:
         query = {**(params or {}), "page_size": MAX_PAGE_SIZE}
         while True:
             data = self.get(path, params=query) or {}
-            yield from data.get(items_key) or []
-            next_token = data.get("next_page_token")
+            yield from answers.objects(data.get(items_key))
+            next_token = answers.text(data.get("next_page_token"))
             if not next_token:
                 return
             query["next_page_token"] = next_token

@@ -15,6 +15,7 @@ from django.utils.translation import gettext, ngettext
 from wagtail_webinars.templatetags.webinars import campus_datetime
 
 from ..base import Metadata
+from . import answers
 
 #: Meeting and webinar types with a fixed start time (the others have none to compare).
 FIXED_TIME_TYPES = {2, 5, 8, 9}
@@ -40,40 +41,46 @@ def metadata_from(
 
     With ``occurrence`` (one date of a recurring meeting, ``occurrences.find``) the
     start and length are that occurrence's, and they are the event's
-    (``start_is_the_event``)."""
-    settings = data.get("settings") or {}
+    (``start_is_the_event``). Every value is read through :mod:`.answers`."""
+    data = answers.obj(data)
+    settings = answers.obj(data.get("settings"))
     approval_type = settings.get("approval_type", 2)
-    occurrences = [
-        o.get("start_time") for o in data.get("occurrences") or [] if o.get("start_time")
-    ]
-    start_time, duration = parse_zoom_time(data.get("start_time")), data.get("duration")
+    if approval_type is not None:
+        approval_type = answers.integer(approval_type)
+    listed = answers.objects(data.get("occurrences"))
+    occurrences = [start for start in (answers.text(o.get("start_time")) for o in listed) if start]
+    zoom_start = answers.text(data.get("start_time"))
+    start_time, duration = parse_zoom_time(zoom_start), answers.integer(data.get("duration"))
     if occurrence is not None:
         start_time, duration = occurrence["start"], occurrence["duration"] or duration
+    confirmation = settings.get("registrants_confirmation_email")
     config = {
         "resource": resource,
-        "id": str(data.get("id") or meeting_id),
-        "type": data.get("type"),
-        "topic": data.get("topic") or "",
-        "start_time": data.get("start_time") or "",
-        "timezone": data.get("timezone") or "",
-        "duration": data.get("duration"),
+        "id": answers.text(data.get("id")) or meeting_id,
+        "type": answers.integer(data.get("type")),
+        "topic": answers.text(data.get("topic")),
+        "start_time": zoom_start,
+        "timezone": answers.text(data.get("timezone")),
+        "duration": answers.integer(data.get("duration")),
         "approval_type": approval_type,
-        "registration_type": settings.get("registration_type"),
-        "registrants_confirmation_email": settings.get("registrants_confirmation_email"),
+        "registration_type": answers.integer(settings.get("registration_type")),
+        "registrants_confirmation_email": confirmation if isinstance(confirmation, bool) else None,
         "occurrences": occurrences,
         "occurrence_starts": {
-            str(o["occurrence_id"]): o.get("start_time")
-            for o in data.get("occurrences") or []
-            if o.get("occurrence_id") and o.get("start_time") and o.get("status") != "deleted"
+            answers.text(o["occurrence_id"]): answers.text(o.get("start_time"))
+            for o in listed
+            if answers.text(o.get("occurrence_id"))
+            and answers.text(o.get("start_time"))
+            and o.get("status") != "deleted"
         },
         "occurrence_id": occurrence["id"] if occurrence else "",
     }
     return Metadata(
-        join_url=data.get("join_url") or "",
-        password=data.get("password") or "",
-        topic=data.get("topic") or "",
+        join_url=answers.text(data.get("join_url")),
+        password=answers.text(data.get("password")),
+        topic=config["topic"],
         start_time=start_time,
-        time_zone=data.get("timezone") or "",
+        time_zone=config["timezone"],
         duration_minutes=duration,
         registration_required=approval_type in (0, 1),
         config=config,

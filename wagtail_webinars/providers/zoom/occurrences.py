@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail_webinars.templatetags.webinars import campus_datetime
 
 from ..errors import ProviderError
+from . import answers
 from .meetings import parse_zoom_time
 
 if TYPE_CHECKING:
@@ -48,12 +49,13 @@ def listed(data: dict[str, Any]) -> list[dict]:
     """Zoom's occurrences of a meeting: ``[{"id", "start", "duration"}]``, deleted ones
     left out, in time order."""
     found = []
-    for item in data.get("occurrences") or []:
-        start = parse_zoom_time(item.get("start_time"))
-        if not item.get("occurrence_id") or start is None or item.get("status") == "deleted":
+    for item in answers.objects(answers.obj(data).get("occurrences")):
+        start = parse_zoom_time(answers.text(item.get("start_time")))
+        occurrence_id = answers.text(item.get("occurrence_id"))
+        if not occurrence_id or start is None or item.get("status") == "deleted":
             continue
         found.append(
-            {"id": str(item["occurrence_id"]), "start": start, "duration": item.get("duration")}
+            {"id": occurrence_id, "start": start, "duration": answers.integer(item.get("duration"))}
         )
     return sorted(found, key=lambda o: o["start"])
 
@@ -69,7 +71,7 @@ def label(start: datetime) -> str:
 def choices(provider: ZoomProvider) -> list[tuple[str, str]]:
     """``[(occurrence_id, "Tuesday 15 January 2030, 14:00 EST")]`` for the editor's pick."""
     data = provider._call("GET") or {}
-    if data.get("type") in NO_FIXED_TIME_TYPES:
+    if answers.integer(data.get("type")) in NO_FIXED_TIME_TYPES:
         raise ProviderError(str(NO_FIXED_TIME % {"what": provider._what()}))
     return [(o["id"], label(o["start"])) for o in listed(data)]
 

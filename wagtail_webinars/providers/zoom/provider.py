@@ -34,7 +34,7 @@ from ..errors import (
     ProviderConfigurationError,
     UnsupportedOperation,
 )
-from . import meetings, messages, occurrences, publish_check, webhooks
+from . import answers, meetings, messages, occurrences, publish_check, webhooks
 from .blocks import ZoomMeetingBlock, ZoomWebinarBlock
 from .client import ZoomClient, get_client
 from .messages import (
@@ -75,9 +75,10 @@ def _answered_status(item: dict) -> str:
     pending; neither answer has a ``join_url``, and none says the status. Only an
     approved registrant comes with its personal link; otherwise the sync reads it.
     """
-    if item.get("status") in ZOOM_STATUS_TO_OURS:
-        return ZOOM_STATUS_TO_OURS[item["status"]]
-    return ProviderStatus.APPROVED if item.get("join_url") else ProviderStatus.UNKNOWN
+    status = answers.text(item.get("status"))
+    if status in ZOOM_STATUS_TO_OURS:
+        return ZOOM_STATUS_TO_OURS[status]
+    return ProviderStatus.APPROVED if answers.text(item.get("join_url")) else ProviderStatus.UNKNOWN
 
 
 class ZoomProvider(Provider):
@@ -295,14 +296,15 @@ class ZoomProvider(Provider):
             )
             or {}
         )
-        if not data.get("registrant_id"):
+        registrant_id = answers.text(data.get("registrant_id"))
+        if not registrant_id:
             raise ProviderAPIError(
                 gettext("Zoom's answer has no registrant ID"), transient=True, ours=True
             )
         return RegistrantRecord(
-            registrant_id=str(data["registrant_id"]),
+            registrant_id=registrant_id,
             email=registration.email,
-            join_url=data.get("join_url") or "",
+            join_url=answers.text(data.get("join_url")),
             status=_answered_status(data),
         )
 
@@ -314,7 +316,7 @@ class ZoomProvider(Provider):
             if err.status == 404 or (code_of(err) == 3000 and registrant_not_found(err)):
                 return None
             raise
-        status = ZOOM_STATUS_TO_OURS.get(data.get("status") or "", ProviderStatus.UNKNOWN)
+        status = ZOOM_STATUS_TO_OURS.get(answers.text(data.get("status")), ProviderStatus.UNKNOWN)
         if status == ProviderStatus.UNKNOWN:
             raise ProviderAPIError(
                 gettext("Zoom's answer does not say this registrant's status"),
@@ -322,9 +324,9 @@ class ZoomProvider(Provider):
                 ours=True,
             )
         return RegistrantRecord(
-            registrant_id=str(data.get("id") or registrant_id),
-            email=str(data.get("email") or ""),
-            join_url=data.get("join_url") or "",
+            registrant_id=answers.text(data.get("id")) or registrant_id,
+            email=answers.text(data.get("email")),
+            join_url=answers.text(data.get("join_url")),
             status=status,
         )
 
@@ -349,10 +351,12 @@ class ZoomProvider(Provider):
                 {"status": status, **(self._occurrence("occurrence_id") or {})},
             ):
                 yield RegistrantRecord(
-                    registrant_id=str(item.get("id") or ""),
-                    email=str(item.get("email") or ""),
-                    join_url=item.get("join_url") or "",
-                    status=ZOOM_STATUS_TO_OURS.get(item.get("status") or status, status),
+                    registrant_id=answers.text(item.get("id")),
+                    email=answers.text(item.get("email")),
+                    join_url=answers.text(item.get("join_url")),
+                    status=ZOOM_STATUS_TO_OURS.get(
+                        answers.text(item.get("status")) or status, ZOOM_STATUS_TO_OURS[status]
+                    ),
                 )
 
     def _set_status(self, registration: Registration, action: str) -> None:
@@ -419,13 +423,13 @@ class ZoomProvider(Provider):
                 return payload
 
             data = self._call("POST", "/batch_registrants", body=body) or {}
-            for item in data.get("registrants") or []:
-                if item.get("registrant_id"):
+            for item in answers.objects(data.get("registrants")):
+                if answers.text(item.get("registrant_id")):
                     records.append(
                         RegistrantRecord(
-                            registrant_id=str(item["registrant_id"]),
-                            email=str(item.get("email") or ""),
-                            join_url=item.get("join_url") or "",
+                            registrant_id=answers.text(item["registrant_id"]),
+                            email=answers.text(item.get("email")),
+                            join_url=answers.text(item.get("join_url")),
                             status=_answered_status(item),
                         )
                     )

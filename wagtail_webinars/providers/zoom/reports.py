@@ -29,6 +29,7 @@ from urllib.parse import quote
 
 from ..base import Participant
 from ..errors import ProviderAPIError, ReportNotReady
+from . import answers
 from .meetings import parse_zoom_time
 
 if TYPE_CHECKING:
@@ -63,15 +64,17 @@ def past_instances(provider: ZoomProvider) -> list[dict]:
         if _not_ready(err):
             return []
         raise
-    items = data.get("meetings") or data.get("webinars") or []
+    data = answers.obj(data)
+    items = answers.objects(data.get("meetings") or data.get("webinars"))
     seen: set[str] = set()
     instances = []
     for item in items:
-        uuid = str(item.get("uuid") or "")
+        uuid = answers.text(item.get("uuid"))
         if not uuid or uuid in seen:
             continue  # Zoom has been seen to list an instance twice
         seen.add(uuid)
-        instances.append({"uuid": uuid, "start_time": parse_zoom_time(item.get("start_time"))})
+        start = parse_zoom_time(answers.text(item.get("start_time")))
+        instances.append({"uuid": uuid, "start_time": start})
     return instances
 
 
@@ -90,17 +93,14 @@ def instance_report(provider: ZoomProvider, uuid: str) -> Iterator[Participant]:
 
     path = f"/report/{provider.resource_path}/{encode_uuid(uuid)}/participants"
     for item in provider.client.paginate(path, "participants", {"include_fields": "registrant_id"}):
-        try:
-            duration = int(item.get("duration") or 0)
-        except (TypeError, ValueError):
-            duration = 0
+        duration = answers.integer(item.get("duration")) or 0
         yield Participant(
-            name=str(item.get("name") or ""),
-            email=str(item.get("user_email") or "").strip().lower(),
-            join_time=parse_zoom_time(item.get("join_time")),
-            leave_time=parse_zoom_time(item.get("leave_time")),
+            name=answers.text(item.get("name")),
+            email=answers.text(item.get("user_email")).strip().lower(),
+            join_time=parse_zoom_time(answers.text(item.get("join_time"))),
+            leave_time=parse_zoom_time(answers.text(item.get("leave_time"))),
             duration_seconds=max(duration, 0),
-            registrant_id=str(item.get("registrant_id") or ""),
+            registrant_id=answers.text(item.get("registrant_id")),
             waiting_room=item.get("status") == "in_waiting_room",
             instance=uuid,
         )
