@@ -99,16 +99,28 @@ def test_start_time_warning_names_both_times_in_campus_time(zoom, event):
     assert "15:30 EST" in warning and "14:00 EST" in warning
 
 
-def test_recurring_meeting_matching_an_occurrence_is_fine(zoom, event):
-    zoom.meeting(
-        type=8,
-        start_time="2030-01-08T19:00:00Z",
-        occurrences=[
-            {"occurrence_id": "1", "start_time": "2030-01-08T19:00:00Z", "duration": 60},
-            {"occurrence_id": "2", "start_time": "2030-01-15T19:00:00Z", "duration": 60},
-        ],
-    )
+RECURRING = {
+    "type": 8,
+    "start_time": "2030-01-08T19:00:00Z",
+    "occurrences": [
+        {"occurrence_id": "1", "start_time": "2030-01-08T19:00:00Z", "duration": 60},
+        {"occurrence_id": "2", "start_time": "2030-01-15T19:00:00Z", "duration": 60},
+    ],
+}
+
+
+def test_recurring_meeting_at_its_named_occurrence_is_fine(zoom, event):
+    zoom.meeting(**RECURRING)
+    event.location = [("zoom_meeting", {"meeting_id": MEETING_ID, "occurrence_id": "2"})]
     assert event_details.refresh_event(event).warnings == []
+    assert event.start == PAGE_START
+
+
+def test_recurring_meeting_without_its_occurrence_says_to_pick_one(zoom, event):
+    # (Publishing refuses it; a refresh of an event published earlier says so.)
+    zoom.meeting(**RECURRING)
+    (warning,) = event_details.refresh_event(event).warnings
+    assert "pick the occurrence this event is for" in warning
 
 
 def test_missing_credentials_warn_by_setting_name(zoom, event, settings, monkeypatch):

@@ -25,6 +25,10 @@ class Meeting(models.Model):
     #: 0 automatic, 1 manual, 2 no registration (Zoom's default).
     approval_type = models.PositiveSmallIntegerField(default=0)
     registrants_confirmation_email = models.BooleanField(default=False)
+    #: Types 8/9 (recurring at fixed times): this many occurrences, ``repeat_days``
+    #: apart, from ``start_time`` (see recurring.py).
+    occurrence_count = models.PositiveSmallIntegerField(default=0)
+    repeat_days = models.PositiveSmallIntegerField(default=7)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -48,6 +52,9 @@ class Registrant(models.Model):
     #: Shown as "cancelled" here; Zoom's API lists cancelled registrants as "denied".
     status = models.CharField(max_length=16, default=APPROVED)
     join_token = models.CharField(max_length=48)
+    #: The occurrences of a recurring meeting they registered for (comma-separated
+    #: ``occurrence_id``\ s; blank: all of them, or not recurring).
+    occurrence_ids = models.CharField(max_length=1000, blank=True)
     create_time = models.DateTimeField(auto_now_add=True)
     # Zoom's per-registrant daily limits: ~3 adds and 10 status updates per UTC day.
     add_requests_day = models.DateField(null=True, blank=True)

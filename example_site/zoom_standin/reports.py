@@ -30,6 +30,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from . import recurring
 from .models import Meeting, Participant, Registrant
 from .views import (
     _control_reply,
@@ -127,9 +128,13 @@ def control_simulate(request: HttpRequest, zoom_id: int) -> HttpResponse:
     stays away), the first drops out and rejoins on a second device, the host ends
     and restarts the meeting (a second instance), one registrant joins for under a
     minute, a guest dials in without an email, and someone who never registered
-    comes along. Replaces the meeting's earlier report rows."""
+    comes along. Replaces the meeting's earlier report rows (with ``occurrence_id``:
+    that date of a recurring meeting, replacing only that occurrence's rows)."""
     meeting = get_object_or_404(Meeting, zoom_id=zoom_id)
-    start = meeting.start_time
+    # ``occurrence_id``: that date of a recurring meeting (its own instance).
+    start = recurring.start_of(meeting, request.POST.get("occurrence_id", ""))
+    if start is None:
+        return JsonResponse({"error": "no such occurrence"}, status=400)
     minutes = max(meeting.duration, 40)
     half = minutes // 2
 
@@ -184,7 +189,11 @@ def control_simulate(request: HttpRequest, zoom_id: int) -> HttpResponse:
             leave_time=at(minutes - 5),
         ),
     ]
-    Participant.objects.filter(meeting=meeting).delete()
+    earlier = Participant.objects.filter(meeting=meeting)
+    if request.POST.get("occurrence_id"):
+        # Only this occurrence's rows go: the other dates keep their instances.
+        earlier = earlier.filter(join_time__gte=start, join_time__lte=at(minutes))
+    earlier.delete()
     Participant.objects.bulk_create(rows)
     cache.delete(_not_ready_key(meeting.zoom_id))
     return _control_reply(

@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from . import recurring
 from .models import AccessToken, FailureMode, Meeting, Participant, Registrant
 
 #: The demo's Server-to-Server OAuth app (see example_site/settings.py).
@@ -350,6 +351,8 @@ def get_meeting(request: HttpRequest, kind: str, zoom_id: int) -> JsonResponse:
         "password": meeting.password,
         "settings": settings,
     }
+    if meeting.type in recurring.RECURRING_TYPES:
+        data["occurrences"] = recurring.payload(recurring.occurrences(meeting))
     if kind == Meeting.MEETING:
         data["status"] = "waiting"
         data["encrypted_password"] = meeting.encrypted_password
@@ -406,6 +409,12 @@ def _list_registrants(request: HttpRequest, meeting: Meeting) -> JsonResponse:
     size, offset = paging
     wanted = [Registrant.DENIED, Registrant.CANCELLED] if status == Registrant.DENIED else [status]
     rows = Registrant.objects.filter(meeting=meeting, status__in=wanted).order_by("pk")
+    occurrence = recurring.requested(request, meeting, "occurrence_id")
+    if isinstance(occurrence, JsonResponse):
+        return occurrence
+    if occurrence:
+        chosen = [r.pk for r in rows if recurring.registered_for(r, occurrence[0])]
+        rows = rows.filter(pk__in=chosen)
     total = rows.count()
     page = list(rows[offset : offset + size])
     return JsonResponse(
@@ -436,6 +445,9 @@ def _add_registrant(request: HttpRequest, meeting: Meeting) -> JsonResponse:
     email = body["email"].strip().lower()
     if email == meeting.host_email.lower():
         return zoom_error(400, 3027, "Host cannot register")
+    wanted = recurring.requested(request, meeting, "occurrence_ids")
+    if isinstance(wanted, JsonResponse):
+        return wanted
     with transaction.atomic():
         existing = (
             Registrant.objects.select_for_update().filter(meeting=meeting, email=email).first()
@@ -453,6 +465,7 @@ def _add_registrant(request: HttpRequest, meeting: Meeting) -> JsonResponse:
             registrant = _new_registrant(
                 meeting, email, body["first_name"], body.get("last_name") or "", approve
             )
+        recurring.remember(registrant, wanted)
     data = {
         "id": _meeting_id_field(meeting),
         "registrant_id": registrant.registrant_id,
@@ -461,6 +474,10 @@ def _add_registrant(request: HttpRequest, meeting: Meeting) -> JsonResponse:
     }
     if registrant.status == Registrant.APPROVED:
         data["join_url"] = _join_url(request, meeting, registrant)
+    if wanted:
+        data["occurrences"] = recurring.payload(
+            [o for o in recurring.occurrences(meeting) if o["occurrence_id"] in wanted]
+        )
     return JsonResponse(data, status=201)
 
 
@@ -473,6 +490,9 @@ def registrant_status(request: HttpRequest, kind: str, zoom_id: int) -> HttpResp
     problem = _require_registration(meeting)
     if problem is not None:
         return problem
+    occurrence = recurring.requested(request, meeting, "occurrence_id")
+    if isinstance(occurrence, JsonResponse):
+        return occurrence
     body = _json_body(request)
     if not isinstance(body, dict) or body.get("action") not in ("approve", "cancel", "deny"):
         return _validation_failed([{"field": "action", "message": "Invalid field."}])
@@ -735,6 +755,8 @@ def control_meeting(request: HttpRequest, zoom_id: int) -> HttpResponse:
             meeting.approval_type = int(request.POST["approval_type"])
         if "type" in request.POST:
             meeting.type = int(request.POST["type"])
+        if "occurrence_count" in request.POST:
+            meeting.occurrence_count = int(request.POST["occurrence_count"])
         if request.POST.get("start_time"):
             meeting.start_time = datetime.fromisoformat(
                 request.POST["start_time"].replace("Z", "+00:00")
@@ -757,7 +779,10 @@ def control_attend(request: HttpRequest, zoom_id: int) -> HttpResponse:
     people = meeting.registrants.filter(status=Registrant.APPROVED)
     if emails:
         people = people.filter(email__in=emails)
-    start = meeting.start_time
+    # ``occurrence_id``: they attended that date of a recurring meeting.
+    start = recurring.start_of(meeting, request.POST.get("occurrence_id", ""))
+    if start is None:
+        return JsonResponse({"error": "no such occurrence"}, status=400)
     rows = [
         Participant(
             meeting=meeting,

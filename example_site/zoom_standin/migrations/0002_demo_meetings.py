@@ -4,7 +4,7 @@ from django.db import migrations
 def add_demo_meetings(apps, schema_editor):
     from example_site.zoom_standin.seed import seed_demo
 
-    seed_demo(apps.get_model("zoom_standin", "Meeting"))
+    seed_demo(apps.get_model("zoom_standin", "Meeting"), recurring=False)
 
 
 class Migration(migrations.Migration):

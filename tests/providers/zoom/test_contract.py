@@ -272,3 +272,32 @@ def test_standin_rejects_what_zoom_rejects(standin):
     )
     too_many = {"registrants": [{"email": f"p{n}@e.org", "first_name": "P"} for n in range(31)]}
     assert call(standin, "POST", base + "/batch_registrants", too_many).status_code == 400
+
+
+def test_standin_recurring_meeting_answers_match_zoom(standin):
+    base = f"/meetings/{seed.DEMO_RECURRING_ID}"
+    meeting = call(standin, "GET", base)
+    check_answer(meeting, "GET", base)
+    occurrences = meeting.json()["occurrences"]
+    assert len(occurrences) == 4 and meeting.json()["type"] == 8
+    second = occurrences[1]["occurrence_id"]
+    body = {"email": "ada@example.org", "first_name": "Ada", "auto_approve": True}
+    added = call(standin, "POST", base + "/registrants", body, occurrence_ids=second)
+    assert added.status_code == 201, added.content
+    check_answer(added, "POST", base + "/registrants")
+    assert [o["occurrence_id"] for o in added.json()["occurrences"]] == [second]
+    listed = call(standin, "GET", base + "/registrants", occurrence_id=second)
+    check_answer(listed, "GET", base + "/registrants")
+    assert [r["email"] for r in listed.json()["registrants"]] == ["ada@example.org"]
+    others = call(
+        standin, "GET", base + "/registrants", occurrence_id=occurrences[0]["occurrence_id"]
+    )
+    assert others.json()["registrants"] == []
+    status = {"action": "cancel", "registrants": [{"id": added.json()["registrant_id"]}]}
+    assert (
+        call(standin, "PUT", base + "/registrants/status", status, occurrence_id=second).status_code
+        == 204
+    )
+    # An occurrence the meeting does not have is refused.
+    refused = call(standin, "POST", base + "/registrants", body, occurrence_ids="123")
+    assert refused.status_code == 400

@@ -240,7 +240,9 @@ class ZoomProvider(Provider):
         return publish_check.check(self)
 
     def metadata_warnings(self, metadata: Metadata) -> list[str]:
-        return meetings.warnings_for(
+        # What refuses a publish is still worth saying on a refresh (a deleted occurrence).
+        recurrence = list(occurrences.publish_errors(self, metadata).values())
+        return recurrence + meetings.warnings_for(
             metadata, what=self._what(), page_start=getattr(self.event, "start", None)
         )
 

@@ -21,13 +21,34 @@ DEMO_USER = ("admin", "admin")
 # Meeting and webinar ids the Zoom stand-in knows about (see zoom_standin).
 DEMO_ZOOM_MEETING_ID = "81234567890"
 DEMO_ZOOM_WEBINAR_ID = "91234567890"
+#: A weekly meeting (type 8); the demo event is its second occurrence.
+DEMO_ZOOM_RECURRING_ID = "81234567891"
 
 
 def demo_events(now):
     soon = (now + timedelta(minutes=90)).replace(second=0, microsecond=0)
     tomorrow = (now + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
     week = (now + timedelta(days=7)).replace(minute=0, second=0, microsecond=0)
+    # The stand-in's weekly meeting starts a week from now, on the hour (seed.py), and
+    # its occurrence IDs are their start times in milliseconds, as Zoom's are.
+    office_hours = week + timedelta(days=7)
     return [
+        {
+            "title": "Weekly office hours, week 2 (one occurrence of a recurring Zoom meeting)",
+            "slug": "office-hours-week-2",
+            "start": office_hours,
+            "location": [
+                (
+                    "zoom_meeting",
+                    {
+                        "meeting_id": DEMO_ZOOM_RECURRING_ID,
+                        "occurrence_id": str(int(office_hours.timestamp() * 1000)),
+                    },
+                )
+            ],
+            "description": "<p>One date of a weekly meeting: registrants are added to "
+            "this occurrence only, and its start time comes from Zoom.</p>",
+        },
         {
             "title": "Alumni town hall (managed Zoom meeting)",
             "slug": "alumni-town-hall",
