@@ -371,9 +371,13 @@ def test_start_time_warning_comes_from_the_provider():
     )
     (warning,) = provider.metadata_warnings(later)
     assert "Zoom says this starts" in warning
-    # An instant or recurring-without-fixed-time meeting has no start to compare.
-    later.config["type"] = 3
+    # An instant or recurring-without-fixed-time meeting has no start to compare (the
+    # latter cannot be an event at all, which is said instead).
+    later.config["type"] = 1
     assert provider.metadata_warnings(later) == []
+    later.config["type"] = 3
+    (warning,) = provider.metadata_warnings(later)
+    assert "recurs with no fixed time" in warning
 
 
 def test_join_info_ignores_a_personal_link_into_another_meeting():
