@@ -1,7 +1,7 @@
 """Benchmark: what one registration POST costs the web process, side by side.
 
-    DATABASE_URL=postgres://.../scratch python benchmarks/registration_post.py
-    python benchmarks/registration_post.py            # scratch SQLite (connections are cheap)
+    DATABASE_URL=postgres://.../scratch python -m benchmarks.registration_post
+    python -m benchmarks.registration_post            # scratch SQLite (connections are cheap)
 
 DATABASE_URL must name a scratch database: the script migrates it and adds an event.
 Posts the example site's event page form in-process (Django's test client, real
@@ -21,45 +21,26 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from reminders import setup_django  # the same scratch-site set-up
-
-
-def make_event():
-    from datetime import timedelta
-
-    from django.utils import timezone
-    from wagtail.models import Site
-
-    from wagtail_webinars.models import EventPage
-
-    root = Site.objects.get(is_default_site=True).root_page
-    start = timezone.now() + timedelta(days=3)
-    event = EventPage(
-        title="Benchmark webinar",
-        slug=f"benchmark-registration-{int(time.time())}",
-        start=start,
-        end=start + timedelta(hours=1),
-        location=[("vimeo", {"join_url": "https://vimeo.com/event/1234567"})],
-    )
-    root.add_child(instance=event)
-    event.save_revision().publish()
-    return event
+from benchmarks.common import (
+    Figure,
+    add_json_argument,
+    make_event,
+    migrate,
+    setup_django,
+    write_figures,
+)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--posts", type=int, default=100, help="POSTs per variant per round")
     parser.add_argument("--rounds", type=int, default=3)
+    add_json_argument(parser)
     args = parser.parse_args()
     setup_django()
 
-    from django.core.management import call_command
     from django.db import close_old_connections, connection
     from django.db.backends.signals import connection_created
     from django.test import Client
@@ -68,8 +49,8 @@ def main() -> None:
 
     from wagtail_webinars import jobs, registration
 
-    call_command("migrate", verbosity=0)
-    event = make_event()
+    migrate()
+    event = make_event("vimeo")
     url = event.url
     one_task = registration._queue_after_change
 
@@ -117,6 +98,32 @@ def main() -> None:
     OrmQ.objects.all().delete()
 
     vendor = connection.vendor
+    now, before = results[variants[0][0]], results[variants[3][0]]
+    sql = statistics.mean(now["queries"])
+    speedup = statistics.median(before["ms"]) / statistics.median(now["ms"])
+    write_figures(
+        args.json,
+        [
+            Figure(
+                "Registration POST in-process (link-only event): SQL statements",
+                f"{sql:.1f} per POST, the queued task's insert included",
+                goal="<= 14",
+                passed=sql <= 14,
+            ),
+            Figure(
+                "Registration POST in-process: new database connections",
+                f"{statistics.mean(now['connects']):.2f} per POST "
+                f"(before: 2 tasks, CONN_MAX_AGE 0: {statistics.mean(before['connects']):.2f})",
+                goal="0",
+                passed=statistics.mean(now["connects"]) == 0,
+            ),
+            Figure(
+                "Registration POST in-process: 2 tasks + CONN_MAX_AGE 0 vs 1 task + 60",
+                f"{speedup:.2f}x the time ({statistics.median(before['ms']):.0f} ms vs "
+                f"{statistics.median(now['ms']):.0f} ms, medians, interleaved)",
+            ),
+        ],
+    )
     print(f"database: {vendor}; {args.rounds} rounds x {args.posts} POSTs per variant")
     print("| variant | SQL per POST | new connections per POST | ms per POST (median) |")
     print("| --- | --- | --- | --- |")

@@ -1,9 +1,9 @@
 """Benchmark: one reminder sweep to 10,000 registrants, locmem mail backend.
 
-    python benchmarks/reminders.py                 # scratch SQLite in a temp dir
-    DATABASE_URL=postgres://.../scratch python benchmarks/reminders.py
-    python benchmarks/reminders.py --relay-delay 0.02   # a relay taking 20 ms a message
-    python benchmarks/reminders.py --relay-delay 0.02 --senders 4   # the sweep and 3 helpers
+    python -m benchmarks.reminders                 # scratch SQLite in a temp dir
+    DATABASE_URL=postgres://.../scratch python -m benchmarks.reminders
+    python -m benchmarks.reminders --relay-delay 0.02   # a relay taking 20 ms a message
+    python -m benchmarks.reminders --relay-delay 0.02 --senders 4   # the sweep and 3 helpers
 
 DATABASE_URL, when set, must name a scratch database: the script migrates it
 and adds an event with its registrants. Prints the queries the sweep used
@@ -22,29 +22,24 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import sys
-import tempfile
 import threading
 import time
 import tracemalloc
 from datetime import timedelta
-from pathlib import Path
 
 from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-def setup_django() -> None:
-    os.environ.setdefault("WEBINARS_VAR_DIR", tempfile.mkdtemp(prefix="webinars-bench-"))
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ.setdefault("DJANGO_DEBUG", "0")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_site.settings")
-    import django
-
-    django.setup()
+from benchmarks.common import (
+    Figure,
+    add_json_argument,
+    add_registrants,
+    make_event,
+    migrate,
+    peak_rss_mb,
+    setup_django,
+    write_figures,
+)
 
 
 class SlowRelayBackend(LocmemBackend):
@@ -57,53 +52,14 @@ class SlowRelayBackend(LocmemBackend):
         return super().send_messages(messages)
 
 
-def peak_rss_mb() -> float:
-    # ru_maxrss is in kilobytes on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def make_event_with_registrants(count: int):
+    """A link-only event starting in an hour (its reminders are due) with ``count``
+    registrants."""
     from django.utils import timezone
-    from wagtail.models import Site
 
-    from wagtail_webinars.models import EventPage, Registration
-
-    root = Site.objects.get(is_default_site=True).root_page
     start = (timezone.now() + timedelta(minutes=60)).replace(second=0, microsecond=0)
-    stamp = int(time.time())
-    event = EventPage(
-        title="Benchmark webinar",
-        slug=f"benchmark-webinar-{stamp}",
-        start=start,
-        end=start + timedelta(hours=1),
-        description="<p>A <b>benchmark</b> of the reminder sweep. <a href='/'>Home</a></p>",
-        reply_to="events@example.edu",
-        location=[
-            (
-                "zoom_meeting_link",
-                {
-                    "meeting_id": "85512345678",
-                    "join_url": "https://example.zoom.us/j/85512345678?pwd=bench",
-                    "password": "bench1",
-                },
-            )
-        ],
-    )
-    root.add_child(instance=event)
-    event.save_revision().publish()
-    rows = []
-    for n in range(count):
-        email = f"person{n}.{stamp}@example.org"
-        rows.append(
-            Registration(
-                page=event,
-                email=email,
-                first_name="Pat",
-                last_name=f"Person{n}",
-                form_data={"first_name": "Pat", "last_name": f"Person{n}", "email": email},
-            )
-        )
-    Registration.objects.bulk_create(rows, batch_size=1000)
+    event = make_event("zoom_meeting_link", start=start)
+    add_registrants(event, count)
     return event
 
 
@@ -129,12 +85,13 @@ def main() -> None:
         help="also measure Python allocations during the sweep (slows it down; "
         "the rate printed is then not representative)",
     )
+    add_json_argument(parser)
     args = parser.parse_args()
 
+    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
     setup_django()
     from django.conf import settings
     from django.core import mail
-    from django.core.management import call_command
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -173,7 +130,7 @@ def main() -> None:
     if args.relay_delay:
         SlowRelayBackend.delay = args.relay_delay
         settings.EMAIL_BACKEND = "__main__.SlowRelayBackend"
-    call_command("migrate", verbosity=0)
+    migrate()
     event = make_event_with_registrants(args.registrants)
     batch_size = get_setting("REMINDER_BATCH_SIZE")
     mail.outbox = []
@@ -208,9 +165,37 @@ def main() -> None:
     print(f"peak RSS:          {peak_rss_mb():.0f} MB (before the sweep: {rss_before:.0f} MB)")
     if traced_peak is not None:
         print(f"tracemalloc peak:  {traced_peak:.0f} MB allocated by Python during the sweep")
+    rate = report.sent / elapsed
+    senders = max(args.senders, 1)
+    label = f"Reminder sweep in-process, {args.registrants:,} registrants"
+    if senders > 1 or args.relay_delay:
+        label += f", {senders} senders, {args.relay_delay * 1000:.0f} ms/message relay"
+    figures = [
+        Figure(
+            f"{label}: queries",
+            f"{len(queries)} ({len(queries) / batches:.1f} per batch of {batch_size})",
+            goal="O(batches), never per registrant",
+            passed=len(queries) / batches < 20,
+        ),
+        Figure(
+            f"{label}: rate",
+            f"{rate:,.0f} messages/s ({report.sent:,} sent in {elapsed:.1f} s)",
+            goal="" if args.relay_delay else ">= 500 messages/s",
+            passed=None if args.relay_delay else rate >= 500,
+        ),
+        Figure(
+            f"{label}: peak RSS",
+            f"{peak_rss_mb():.0f} MB (process, outbox included)",
+            goal="< 250 MB",
+            passed=peak_rss_mb() < 250,
+        ),
+    ]
     if report.out_of_time:
         print(f"left for the next sweep: {args.registrants - report.sent - report.failed}")
     elif report.sent != args.registrants:
+        figures.append(Figure(f"{label}: sent", f"{report.sent}", goal="all", passed=False))
+    write_figures(args.json, figures)
+    if not report.out_of_time and report.sent != args.registrants:
         sys.exit("not every registrant got a reminder")
 
 

@@ -1,5 +1,5 @@
 """Load the demo content: a home page, an events index, one event per provider
-kind, and a superuser. Safe to run again: it only adds what is missing."""
+kind, a contact form page, and a superuser. Safe to run again: it only adds what is missing."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Page, Site
 
-from example_site.home.models import EventIndexPage, HomePage
+from example_site.home.models import ContactFormField, ContactPage, EventIndexPage, HomePage
 from wagtail_webinars.models import EventPage
 
 DEMO_USER = ("admin", "admin")
@@ -158,9 +158,34 @@ class Command(BaseCommand):
             index.add_child(instance=event)
             event.save_revision().publish()
             created += 1
+        if not ContactPage.objects.exists():
+            add_contact_page(home)
         User = get_user_model()
         username, password = DEMO_USER
         if not User.objects.filter(username=username).exists():
             User.objects.create_superuser(username, "admin@example.edu", password)
         self.stdout.write(f"Demo content ready ({created} events added).")
         self.stdout.write(f"Admin login: {username} / {password}")
+
+
+def add_contact_page(home) -> ContactPage:
+    """A plain Wagtail form page beside the events (benchmarks/load.py compares
+    a registration with a submission of it)."""
+    page = ContactPage(
+        title="Contact us",
+        slug="contact",
+        intro="<p>Questions about an event? Write to the events office.</p>",
+        thank_you_text="<p>Thank you: we will answer within two working days.</p>",
+        to_address="events@example.edu",
+        from_address="events@example.edu",
+        subject="A message from the contact form",
+    )
+    for order, (label, field_type) in enumerate(
+        (("Your name", "singleline"), ("Your email", "email"), ("Message", "multiline"))
+    ):
+        page.form_fields.add(
+            ContactFormField(sort_order=order, label=label, field_type=field_type, required=True)
+        )
+    home.add_child(instance=page)
+    page.save_revision().publish()
+    return page
