@@ -1,6 +1,10 @@
 import ast
 from pathlib import Path
 
+import pytest
+from django.db import transaction
+from django_q.models import OrmQ
+
 from wagtail_webinars import jobs, tasks
 
 
@@ -36,3 +40,46 @@ def test_enqueue_puts_the_task_in_the_package_group(monkeypatch):
     monkeypatch.setattr(jobs, "async_task", lambda *a, **kw: calls.append((a, kw)))
     jobs.enqueue(jobs.SYNC_REGISTRATION, 5)
     assert calls == [((jobs.SYNC_REGISTRATION, 5), {"group": "wagtail_webinars"})]
+
+
+@pytest.mark.django_db(transaction=True)
+class TestEnqueueOnCommit:
+    """With the ORM broker the task's row is written inside the transaction: it
+    commits with the data (one commit less), or is rolled back with them."""
+
+    @pytest.fixture
+    def orm_broker(self, monkeypatch):
+        from django_q.conf import Conf
+
+        monkeypatch.setattr(Conf, "SYNC", False)
+        assert Conf.ORM == "default"
+
+    def test_orm_broker_queues_inside_the_transaction(self, orm_broker):
+        with transaction.atomic():
+            jobs.enqueue_on_commit(jobs.SYNC_REGISTRATION, 5)
+            # Already there for this transaction; nobody else sees it before commit.
+            assert OrmQ.objects.count() == 1
+        assert OrmQ.objects.count() == 1
+
+    def test_a_rolled_back_transaction_queues_nothing(self, orm_broker):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            jobs.enqueue_on_commit(jobs.SYNC_REGISTRATION, 5)
+            raise RuntimeError("the change failed")
+        assert OrmQ.objects.count() == 0
+
+    def test_outside_a_transaction_queues_at_once(self, orm_broker):
+        jobs.enqueue_on_commit(jobs.SYNC_REGISTRATION, 5)
+        assert OrmQ.objects.count() == 1
+
+    def test_other_brokers_wait_for_the_commit(self, orm_broker, monkeypatch):
+        from django_q.conf import Conf
+
+        # Redis (or any broker outside the database) would hand the task to a
+        # worker before the data it reads is committed.
+        monkeypatch.setattr(Conf, "BROKER_CLASS", "django_q.brokers.redis_broker.Redis")
+        queued = []
+        monkeypatch.setattr(jobs, "enqueue", lambda *args: queued.append(args))
+        with transaction.atomic():
+            jobs.enqueue_on_commit(jobs.SYNC_REGISTRATION, 5)
+            assert queued == []
+        assert queued == [(jobs.SYNC_REGISTRATION, 5)]

@@ -307,6 +307,24 @@ class TestRules:
         assert result.registration.source == Registration.Source.ADMIN
         assert event.active_registration_count() == 2
 
+    @pytest.mark.parametrize(("capacity", "locks"), [(None, False), (10, True)])
+    def test_event_row_is_locked_only_to_count_places(
+        self, make_event, django_assert_num_queries, capacity, locks
+    ):
+        # Without a capacity there is nothing to count, and the address's own row
+        # plus the unique constraint keep one registration per address: no lock
+        # that would queue every registration of the event behind the others.
+        event = make_event(kind="vimeo", capacity=capacity)
+        with django_assert_num_queries(4 + 2 * locks) as captured:
+            assert register(event).created
+        # The lock is the only read of the event's row (FOR UPDATE on PostgreSQL).
+        event_reads = [
+            q["sql"]
+            for q in captured.captured_queries
+            if 'FROM "wagtail_webinars_eventpage"' in q["sql"]
+        ]
+        assert len(event_reads) == locks
+
     def test_refusal_queues_nothing(self, make_event, django_capture_on_commit_callbacks):
         event = make_event(kind="vimeo", capacity=1)
         register(event, email="one@example.org")

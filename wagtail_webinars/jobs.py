@@ -12,6 +12,7 @@ never before the data the task reads is committed. Tasks take primary keys.
 from __future__ import annotations
 
 from django.db import transaction
+from django_q.conf import Conf
 from django_q.tasks import async_task
 
 #: django-q2 group of every task this package queues (the admin filters by it).
@@ -51,5 +52,22 @@ def enqueue(task_name: str, *args):
 
 
 def enqueue_on_commit(task_name: str, *args) -> None:
-    """Queue ``task_name`` once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: enqueue(task_name, *args))
+    """Queue ``task_name`` once the current transaction commits (at once outside one).
+
+    With django-q2's ORM broker on the transaction's own database the task's row is
+    written inside the transaction instead: the worker cannot see it before the
+    data it reads is committed (it commits with them, or not at all), and the
+    request saves a commit of its own (a round trip and a log flush on PostgreSQL).
+    """
+    if _orm_broker() and not transaction.get_autocommit(using=Conf.ORM):
+        enqueue(task_name, *args)
+    else:
+        transaction.on_commit(lambda: enqueue(task_name, *args))
+
+
+def _orm_broker() -> bool:
+    # The brokers django-q2 prefers to its ORM broker (django_q.brokers.get_broker),
+    # and sync mode, which runs the task at once: those wait for the commit.
+    return bool(Conf.ORM) and not (
+        Conf.SYNC or Conf.BROKER_CLASS or Conf.IRON_MQ or isinstance(Conf.SQS, dict)
+    )

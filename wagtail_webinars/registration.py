@@ -14,9 +14,9 @@ functions, so the rules live in exactly one place:
 * no registration before it opens, after it closes, once the event started, or
   beyond capacity, whichever path the request came through.
 
-Capacity holds under concurrency because each registration locks the event's
-row first (PostgreSQL: ``SELECT ... FOR UPDATE``; SQLite: an IMMEDIATE
-transaction serialises writers).
+Capacity holds under concurrency because each registration for an event with a
+capacity locks the event's row first (PostgreSQL: ``SELECT ... FOR UPDATE``;
+SQLite: an IMMEDIATE transaction serialises writers).
 """
 
 from __future__ import annotations
@@ -155,24 +155,32 @@ def register(
                 enforce_rules,
                 ask_before_reactivating,
             )
+            _queue_for(result)
     except IntegrityError:
-        # Only reachable if the lock was bypassed (another code path inserting):
-        # the unique constraint kept one row, so treat it as a duplicate.
+        # Two first registrations of one address at once (the event row is locked
+        # only when it has a capacity): the unique constraint kept one row, so the
+        # later one is a duplicate.
         existing = Registration.objects.get(page=event, email=email)
         result = RegistrationResult(existing, ALREADY_REGISTERED)
+        _queue_for(result)
 
-    needs_sync = result.registration.sync_status != Registration.SyncStatus.NOT_APPLICABLE
-    _queue_after_change(result.registration.pk, result.outcome, needs_sync)
     logger.info(
         "registration %s for event %s: %s", result.registration.pk, event.pk, result.outcome
     )
     return result
 
 
+def _queue_for(result: RegistrationResult) -> None:
+    needs_sync = result.registration.sync_status != Registration.SyncStatus.NOT_APPLICABLE
+    _queue_after_change(result.registration.pk, result.outcome, needs_sync)
+
+
 def _register_locked(event, email, first_name, last_name, answers, source, now, enforce_rules, ask):
-    # Lock the event row: concurrent registrations for one event queue here, so the
-    # capacity count below cannot be raced.
-    locked = _lock_event(event)
+    # Lock the event row when it has a capacity: concurrent registrations for it
+    # queue here, so the count of places taken cannot be raced. Without one there is
+    # nothing to count: the row of the address (locked below) and the unique
+    # (event, email) constraint keep one registration per address.
+    locked = _lock_event(event) if event.capacity is not None else event
     existing = (
         Registration.objects.select_for_update().filter(page_id=event.pk, email=email).first()
     )
