@@ -164,7 +164,8 @@ def write_figures(path: str | None, figures: list[Figure]) -> None:
         goal = f" (goal {fig.goal})" if fig.goal else ""
         print(f"  {fig.figure}: {fig.measured}{goal} {verdict}".rstrip())
     if path:
-        Path(path).write_text(json.dumps([asdict(fig) for fig in figures], indent=1))
+        report = {"database": database_label(), "figures": [asdict(fig) for fig in figures]}
+        Path(path).write_text(json.dumps(report, indent=1))
 
 
 def ratio(a: float, b: float) -> float:

@@ -11,9 +11,9 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 STAMP="$VENV/.installed-$(sha1sum pyproject.toml | cut -c1-12)"
 if [ ! -f "$STAMP" ]; then
-  echo "==> installing wagtail-webinars with its test and example extras"
+  echo "==> installing wagtail-webinars with its test, example and benchmark extras"
   "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -e ".[testing,example,redis]"
+  "$VENV/bin/python" -m pip install --quiet -e ".[testing,example,redis,benchmarks]"
   rm -f "$VENV"/.installed-*
   touch "$STAMP"
 fi
