@@ -26,6 +26,7 @@ import os
 import sys
 import time
 from datetime import UTC, timedelta
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from benchmarks.common import (
@@ -97,6 +98,9 @@ def report_rows(event, stamp: str, count: int) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--registrants", type=int, default=10_000)
+    parser.add_argument(
+        "--profile", help="write a pyinstrument profile of the first run to this HTML file"
+    )
     add_json_argument(parser)
     args = parser.parse_args()
 
@@ -149,10 +153,23 @@ def main() -> None:
         http_calls = len(mock.calls)
 
     runs = []
-    for _ in range(2):
+    for attempt in range(2):
+        profiler = None
+        if args.profile and not attempt:
+            from pyinstrument import Profiler
+
+            profiler = Profiler()
+            profiler.start()
         with CaptureQueriesContext(connection) as queries:
             started, cpu = time.perf_counter(), time.process_time()
             result = checkin.match_participants(event, participants)
+            if profiler:
+                profiler.stop()
+                Path(args.profile).write_text(
+                    profiler.output_html()
+                    if args.profile.endswith(".html")
+                    else profiler.output_text(show_all=True)
+                )
             runs.append(
                 (
                     time.perf_counter() - started,

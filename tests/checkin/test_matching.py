@@ -12,10 +12,22 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.checkin.rows import T0, M, S, fresh, reg, row
 from wagtail_webinars import checkin
+from wagtail_webinars.checkin import matching
 from wagtail_webinars.models import Registration, UnmatchedParticipant
 from wagtail_webinars.providers.base import Participant
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True, params=["values", "copy"])
+def save_path(request, monkeypatch):
+    """Every test twice on PostgreSQL: saved with UPDATE ... FROM VALUES, and through
+    COPY (what thousands of rows take there; here from the first row on)."""
+    if request.param == "copy":
+        if connection.vendor != "postgresql":
+            pytest.skip("COPY is PostgreSQL's; SQLite saves with UPDATE ... FROM VALUES")
+        monkeypatch.setattr(matching, "COPY_FROM", 0)
+    return request.param
 
 
 def test_matching_order_and_sources(event):
