@@ -192,7 +192,16 @@ if not os.environ.get("ZOOM_CLIENT_SECRET"):
             "ZOOM_CLIENT_SECRET": "demo-secret",
             "ZOOM_API_URL": _standin + "/v2",
             "ZOOM_OAUTH_URL": _standin + "/oauth/token",
+            # The stand-in signs its webhooks with the secret token the site verifies
+            # with, as a Zoom app and the site share one (docs/providers/zoom.md).
+            "ZOOM_WEBHOOK_SECRET_TOKEN": os.environ.get(
+                "ZOOM_WEBHOOK_SECRET_TOKEN", "demo-webhook-secret"
+            ),
         }
+    )
+    # Where the stand-in sends them: this site's webhook endpoint.
+    ZOOM_STANDIN_WEBHOOK_URL = os.environ.get(
+        "ZOOM_STANDIN_WEBHOOK_URL", WAGTAILADMIN_BASE_URL + "/events/webhooks/zoom/"
     )
 
 LOGGING = {

@@ -66,3 +66,6 @@ Q_CLUSTER = {
 
 MEDIA_ROOT = os.path.join(tempfile.gettempdir(), "wagtail-webinars-test-media")
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+
+# The stand-in sends no webhooks unless a test points it somewhere.
+ZOOM_STANDIN_WEBHOOK_URL = None

@@ -30,7 +30,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from . import recurring
+from . import recurring, webhooks
 from .models import Meeting, Participant, Registrant
 from .views import (
     _control_reply,
@@ -196,6 +196,8 @@ def control_simulate(request: HttpRequest, zoom_id: int) -> HttpResponse:
     earlier.delete()
     Participant.objects.bulk_create(rows)
     cache.delete(_not_ready_key(meeting.zoom_id))
+    # As people come in, Zoom tells the site (participant_joined): live check-in.
+    webhooks.participants_joined(meeting, rows)
     return _control_reply(
         request,
         {

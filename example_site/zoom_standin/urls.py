@@ -9,7 +9,7 @@ the JSON state list registrants' names and emails, so they need a staff login
 from django.contrib.auth.decorators import user_passes_test
 from django.urls import path, reverse_lazy
 
-from . import reports, views
+from . import reports, views, zoom_side
 
 staff_only = user_passes_test(
     lambda user: user.is_active and user.is_staff, login_url=reverse_lazy("wagtailadmin_login")
@@ -115,4 +115,16 @@ urlpatterns = [
         name="control_simulate",
     ),
     path("control/meetings/<int:zoom_id>/report", reports.control_report, name="control_report"),
+    # What people do in Zoom itself; each sends its webhook to the site (webhooks.py).
+    path(
+        "control/registrants/<str:registrant_id>/cancel",
+        zoom_side.cancel_registrant,
+        name="control_cancel_registrant",
+    ),
+    path(
+        "control/meetings/<int:zoom_id>/register",
+        zoom_side.register_directly,
+        name="control_register_directly",
+    ),
+    path("control/meetings/<int:zoom_id>/change", zoom_side.change_meeting, name="control_change"),
 ]

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import recurring
+from . import recurring, webhooks
 from .models import AccessToken, FailureMode, Meeting, Participant, Registrant
 
 #: The demo's Server-to-Server OAuth app (see example_site/settings.py).
@@ -809,4 +809,6 @@ def control_attend(request: HttpRequest, zoom_id: int) -> HttpResponse:
         for n in range(max(guests, 0))
     ]
     Participant.objects.bulk_create(rows)
+    # As people come in, Zoom tells the site (participant_joined): live check-in.
+    webhooks.participants_joined(meeting, rows)
     return _control_reply(request, {"participants": meeting.participants.count()})
