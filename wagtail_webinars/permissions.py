@@ -17,6 +17,7 @@ from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import page_permission_policy, register_permission_policy
 
 from .models.registration import Registration
+from .models.webhooks import WebhookDelivery
 
 VIEW = "view"
 ADD = "add"
@@ -94,7 +95,20 @@ class RegistrationPermissionPolicy(ModelPermissionPolicy):
 registration_policy = RegistrationPermissionPolicy()
 
 
+class DeliveryRecordsPolicy(ModelPermissionPolicy):
+    """Webhook delivery records (no personal data) are viewed with the model's "view"
+    permission; nobody adds, changes or deletes them by hand."""
+
+    def user_has_permission(self, user, action):
+        return action == VIEW and super().user_has_permission(user, VIEW)
+
+    def user_has_any_permission(self, user, actions):
+        return VIEW in actions and super().user_has_permission(user, VIEW)
+
+
 def register() -> None:
     """Put the policy in Wagtail's registry (from ``AppConfig.ready``, before any
     viewset would create a fallback policy for Registration)."""
     register_permission_policy(Registration, registration_policy, exact_class=True)
+    # Webhook delivery records: viewed only (admin/webhook_deliveries.py).
+    register_permission_policy(WebhookDelivery, DeliveryRecordsPolicy(WebhookDelivery))

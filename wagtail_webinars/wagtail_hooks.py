@@ -194,6 +194,13 @@ def register_api_token_viewset():
     return api_token_viewset
 
 
+@hooks.register("register_admin_viewset")
+def register_webhook_delivery_viewset():
+    from .admin.webhook_deliveries import webhook_delivery_viewset
+
+    return webhook_delivery_viewset
+
+
 # wagtail-grapple (when installed) builds its schema from these hooks.
 @hooks.register("register_schema_query")
 def register_graphql_queries(query_mixins):
