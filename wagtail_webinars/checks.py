@@ -179,3 +179,33 @@ def check_registration_questions(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+@register()
+def check_last_connection_tests(app_configs=None, databases=None, **kwargs):
+    """Missing permissions the last "Test ... connection" found (read from the database,
+    so only when the check is given one: ``migrate``, ``check --database default``)."""
+    if not databases:
+        return []
+    from django.db import DatabaseError
+
+    from .models import ConnectionTest
+
+    try:
+        rows = list(ConnectionTest.objects.exclude(missing=[]))
+    except DatabaseError:  # not migrated yet
+        return []
+    return [
+        Warning(
+            f"At the last {row.connection} connection test ({row.tested_at:%Y-%m-%d %H:%M} "
+            "UTC), these features lacked a permission: "
+            + "; ".join(
+                f"{item['label']} (needs {' or '.join(item['needs'])})" for item in row.missing
+            )
+            + ".",
+            hint="Add the scopes to the app, then test the connection again in the admin "
+            "(Settings).",
+            id="wagtail_webinars.W030",
+        )
+        for row in rows
+    ]

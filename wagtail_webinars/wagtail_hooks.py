@@ -121,6 +121,38 @@ EventPageMixin.submissions_list_view_class = submissions.EventSubmissionsListVie
 
 
 @hooks.register("register_admin_urls")
+def register_connection_test_url():
+    from .admin.connection import URL_NAME, ConnectionTestView
+
+    return [
+        path(
+            "webinars/connections/<slug:name>/test/",
+            ConnectionTestView.as_view(),
+            name=URL_NAME,
+        )
+    ]
+
+
+class ConnectionTestMenuItem(MenuItem):
+    def is_shown(self, request):
+        from .connections import may_test
+
+        return bool(self.url) and may_test(request.user)
+
+
+@hooks.register("register_settings_menu_item")
+def register_connection_test_menu_item():
+    from .admin.connection import URL_NAME
+    from .connections import connection_classes
+
+    # Wagtail takes one item per hook: the first connection (Zoom's, built in).
+    name, provider_class = next(iter(connection_classes().items()), ("", None))
+    label = provider_class.connection_label if provider_class else ""
+    url = reverse(URL_NAME, args=[name]) if name else ""
+    return ConnectionTestMenuItem(label, url, icon_name="globe", order=900)
+
+
+@hooks.register("register_admin_urls")
 def register_provider_choices_url():
     from .admin.provider_choices import field_choices
     from .blocks import CHOICES_URL_NAME

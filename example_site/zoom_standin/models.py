@@ -134,6 +134,9 @@ class FailureMode(models.Model):
     delay_seconds = models.PositiveIntegerField(default=35)
     #: Only requests whose path contains this fail (blank: every API request).
     path_contains = models.CharField(max_length=100, blank=True)
+    #: The scopes the token endpoint grants (space-separated; blank: all of them), to
+    #: show the admin's connection test naming a missing one.
+    granted_scopes = models.CharField(max_length=500, blank=True)
 
     def __str__(self) -> str:
         return self.get_mode_display()

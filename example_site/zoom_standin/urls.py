@@ -9,7 +9,7 @@ the JSON state list registrants' names and emails, so they need a staff login
 from django.contrib.auth.decorators import user_passes_test
 from django.urls import path, reverse_lazy
 
-from . import reports, views, zoom_side
+from . import account, reports, views, zoom_side
 
 staff_only = user_passes_test(
     lambda user: user.is_active and user.is_staff, login_url=reverse_lazy("wagtailadmin_login")
@@ -24,7 +24,8 @@ urlpatterns = [
     path("", staff_only(views.dashboard), name="dashboard"),
     path("state.json", staff_only(views.state), name="state"),
     path("oauth/token", views.oauth_token, name="oauth_token"),
-    # Zoom's REST API (v2): meetings, webinars, registrants, reports.
+    # Zoom's REST API (v2): the account, meetings, webinars, registrants, reports.
+    path("v2/users/me", account.users_me, name="users_me"),
     path("v2/meetings/<int:zoom_id>", views.get_meeting, M, name="meeting"),
     path("v2/webinars/<int:zoom_id>", views.get_meeting, W, name="webinar"),
     path("v2/meetings/<int:zoom_id>/registrants", views.registrants, M, name="meeting_registrants"),
@@ -107,6 +108,7 @@ urlpatterns = [
     # Make it misbehave, or change a meeting, as staff would in Zoom.
     path("control/failure", views.control_failure, name="control_failure"),
     path("control/reset", views.control_reset, name="control_reset"),
+    path("control/scopes", account.control_scopes, name="control_scopes"),
     path("control/meetings/<int:zoom_id>", views.control_meeting, name="control_meeting"),
     path("control/meetings/<int:zoom_id>/attend", views.control_attend, name="control_attend"),
     path(

@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import recurring, webhooks
+from . import account, recurring, webhooks
 from .models import AccessToken, FailureMode, Meeting, Participant, Registrant
 
 #: The demo's Server-to-Server OAuth app (see example_site/settings.py).
@@ -40,15 +40,6 @@ ACCOUNT_ID = "demo-account"
 CLIENT_ID = "demo-client"
 CLIENT_SECRET = "demo-secret"
 TOKEN_SECONDS = 3599
-SCOPES = " ".join(
-    [
-        "meeting:read:admin",
-        "meeting:write:admin",
-        "report:read:admin",
-        "webinar:read:admin",
-        "webinar:write:admin",
-    ]
-)
 
 ADD_LIMIT_PER_DAY = 3
 STATUS_LIMIT_PER_DAY = 10
@@ -312,7 +303,7 @@ def oauth_token(request: HttpRequest) -> JsonResponse:
             "access_token": token,
             "token_type": "bearer",
             "expires_in": TOKEN_SECONDS,
-            "scope": SCOPES,
+            "scope": account.granted_scopes(),
             # Like Zoom: a bare base without /v2.
             "api_url": _base_url(request),
         }

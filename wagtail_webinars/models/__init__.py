@@ -1,5 +1,6 @@
 from .api_tokens import ApiToken
 from .attendance import ParticipantPull, UnmatchedParticipant
+from .connection_tests import ConnectionTest
 from .lookups import (
     all_event_pages,
     event_page_models,
@@ -24,6 +25,7 @@ __all__ = [
     "AbstractEventPage",
     "AbstractRegistrationFormField",
     "ApiToken",
+    "ConnectionTest",
     "EmailBrandingSettings",
     "EventFieldsMixin",
     "EventPage",

@@ -183,6 +183,38 @@ class ProviderEvent:
         return cls(**values)
 
 
+@dataclass(frozen=True)
+class FeatureAccess:
+    """One thing the site does with the provider, and whether the granted permissions
+    (OAuth scopes) allow it."""
+
+    #: What stops working without it, in the editor's words ("Add registrants to meetings").
+    label: str
+    #: The permission names that each allow it (any one is enough).
+    needs: tuple[str, ...]
+    allowed: bool
+
+
+@dataclass
+class ConnectionReport:
+    """The answer of :meth:`Provider.test_connection`: never holds a secret."""
+
+    #: Signed in and the account answered.
+    connected: bool = False
+    #: What went wrong, in words (empty when connected).
+    problem: str = ""
+    #: ``[(label, value)]`` about the account ("Account ID", ...).
+    account: list[tuple[str, str]] = field(default_factory=list)
+    api_url: str = ""
+    #: The permissions the provider granted, as it names them.
+    granted: list[str] = field(default_factory=list)
+    features: list[FeatureAccess] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[FeatureAccess]:
+        return [f for f in self.features if not f.allowed]
+
+
 class Provider:
     """Base class. Subclasses set the capability flags and override what they can do."""
 
@@ -213,6 +245,14 @@ class Provider:
     join_link_path: str = ""
     #: What the editor is told when the link is not one of this provider's.
     join_link_error: str = ""
+    #: The account connection providers sharing it test together ("zoom"; "": none):
+    #: the admin's "Test ... connection" screen (``test_connection``).
+    connection_name: str = ""
+    #: That screen's title and menu label.
+    connection_label: str = ""
+    #: Dotted path of the function (no arguments) that runs the test and returns a
+    #: :class:`ConnectionReport`; imported only when someone presses the button.
+    connection_tester: str = ""
 
     #: The provider sends signed webhooks to ``webhooks/<webhook_name>/`` (the same
     #: name for every block of one provider, e.g. Zoom meetings and webinars): "" for none.
@@ -228,6 +268,15 @@ class Provider:
         if cls.block_class is None:
             raise ProviderConfigurationError(f"{cls.__name__} declares no block_class")
         return cls.block_class(provider_class=cls)
+
+    @classmethod
+    def test_connection(cls) -> ConnectionReport:
+        """Sign in to the provider's account and say what the site may do there."""
+        if not cls.connection_tester:
+            raise UnsupportedOperation(cls.__name__, "test_connection")
+        from django.utils.module_loading import import_string
+
+        return import_string(cls.connection_tester)()
 
     # -- what every provider answers -------------------------------------------------
     def join_info(self, registration: Registration | None = None) -> JoinInfo:

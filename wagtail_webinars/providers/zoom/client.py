@@ -205,8 +205,21 @@ class ZoomClient:
         finally:
             cache.delete(lock_key)
 
-    def _fetch_and_store(self, key: str) -> tuple[str, str]:
+    def sign_in(self) -> dict[str, Any]:
+        """A fresh token (kept for the calls that follow) and what Zoom said with it:
+        ``{"scope", "api_base", "expires_in"}``, never the token itself."""
         data = self._fetch_token()
+        _token, api_base = self._store(self._cache_key, data)
+        return {
+            "scope": answers.text(data.get("scope")),
+            "api_base": api_base,
+            "expires_in": data.get("expires_in"),
+        }
+
+    def _fetch_and_store(self, key: str) -> tuple[str, str]:
+        return self._store(key, self._fetch_token())
+
+    def _store(self, key: str, data: dict) -> tuple[str, str]:
         token = answers.text(data.get("access_token"))
         if not token:
             raise ProviderAPIError(

@@ -93,6 +93,9 @@ class ZoomProvider(Provider):
     batch_size = BATCH_SIZE
     #: "meetings" or "webinars": the path segment of Zoom's API.
     resource = "meetings"
+    connection_name = "zoom"
+    connection_label = _("Test Zoom connection")
+    connection_tester = "wagtail_webinars.providers.zoom.connection.test_connection"
     #: Whether a meeting-path 400/3000 ("Cannot access webinar info") may be retried
     #: on the webinar path. Only the meeting block allows it: editors often cannot
     #: tell a webinar ID from a meeting ID, while on the webinar path 400/3000
