@@ -443,3 +443,46 @@ def test_logs_carry_no_personal_data(make_event, caplog):
     text = "\n".join(r.getMessage() for r in caplog.records)
     for personal in ("ada", "lovelace", "example.org"):
         assert personal not in text.lower()
+
+
+class TestProviderSide:
+    """Cancellations and registrations that happened at the provider (Zoom's webhooks)."""
+
+    def test_cancel_by_provider_does_not_tell_the_provider(self, make_event, queued, commit):
+        from tests.factories import RegistrationFactory
+
+        event = make_event(kind="zoom_meeting")
+        row = RegistrationFactory(
+            page=event, provider_registrant_id="r1", sync_status=Registration.SyncStatus.SYNCED
+        )
+        with commit():
+            service.cancel(row, by_provider=True)
+        row.refresh_from_db()
+        assert row.status == Registration.Status.CANCELLED
+        assert row.sync_status == Registration.SyncStatus.SYNCED
+        assert row.provider_status == "cancelled"
+        # One task: the email; no sync (needs_sync False).
+        assert [args for _f, args in queued] == [(row.pk, service.CANCELLED_AT_PROVIDER, False)]
+
+    def test_adopting_stores_the_providers_registrant_and_pushes_nothing(
+        self, make_event, queued, commit
+    ):
+        event = make_event(kind="zoom_meeting")
+        with commit():
+            result = service.adopt_provider_registrant(
+                event,
+                email="Dee@Example.org",
+                first_name="",
+                last_name="",
+                registrant_id="zr-1",
+                join_url="https://zoom.us/w/1?tk=zr-1",
+            )
+        row = result.registration
+        assert result.outcome == service.ADOPTED
+        assert (row.email, row.provider_registrant_id) == ("dee@example.org", "zr-1")
+        assert row.sync_status == Registration.SyncStatus.SYNCED
+        assert [args for _f, args in queued] == [(row.pk, service.ADOPTED, False)]
+        again = service.adopt_provider_registrant(
+            event, email="dee@example.org", first_name="D", last_name="", registrant_id="zr-1"
+        )
+        assert again.already_registered

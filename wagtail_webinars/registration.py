@@ -299,34 +299,14 @@ def confirm_reactivation(
     return RegistrationResult(row, REACTIVATED)
 
 
-def cancel(registration: Registration, *, now: datetime | None = None) -> Registration:
-    """Cancel a registration (idempotent: cancelling twice changes nothing)."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        locked = Registration.objects.select_for_update().get(pk=registration.pk)
-        if not locked.is_active:
-            return locked
-        locked.status = Registration.Status.CANCELLED
-        locked.cancelled_at = now
-        update_fields = ["status", "cancelled_at", "updated_at"]
-        if locked.sync_status != Registration.SyncStatus.NOT_APPLICABLE:
-            # The provider must hear about it: cancel there too.
-            update_fields += locked.mark_sync_pending()
-        locked.save(update_fields=update_fields)
-        needs_sync = locked.sync_status != Registration.SyncStatus.NOT_APPLICABLE
-        _queue_after_change(locked.pk, CANCELLED, needs_sync)
-    logger.info("registration %s cancelled", locked.pk)
-    return locked
-
-
-def cancel_at_provider_request(
-    registration: Registration, *, now: datetime | None = None
+def cancel(
+    registration: Registration, *, now: datetime | None = None, by_provider: bool = False
 ) -> Registration:
-    """The provider says this person cancelled there (Zoom's webhook).
+    """Cancel a registration (idempotent: cancelling twice changes nothing).
 
-    Cancelled here too, and the provider is NOT told again: it already agrees, and
-    telling it would only echo back (a loop, and Zoom's daily status limit). The
-    person is told by email. Idempotent: an inactive registration is left alone.
+    ``by_provider``: the provider says the person cancelled there (Zoom's webhook).
+    Then the provider is NOT told again: it already agrees, and telling it would only
+    echo back (a loop, and Zoom's daily status limit); the person is told by email.
     """
     now = now or timezone.now()
     with transaction.atomic():
@@ -335,13 +315,20 @@ def cancel_at_provider_request(
             return locked
         locked.status = Registration.Status.CANCELLED
         locked.cancelled_at = now
-        locked.provider_status = ProviderStatus.CANCELLED
-        update_fields = ["status", "cancelled_at", "provider_status", "updated_at"]
-        if locked.sync_status != Registration.SyncStatus.NOT_APPLICABLE:
-            update_fields += locked.mark_synced(now)
+        update_fields = ["status", "cancelled_at", "updated_at"]
+        managed = locked.sync_status != Registration.SyncStatus.NOT_APPLICABLE
+        if by_provider:
+            locked.provider_status = ProviderStatus.CANCELLED
+            update_fields.append("provider_status")
+            if managed:
+                update_fields += locked.mark_synced(now)
+        elif managed:
+            # The provider must hear about it: cancel there too.
+            update_fields += locked.mark_sync_pending()
         locked.save(update_fields=update_fields)
-        _queue_after_change(locked.pk, CANCELLED_AT_PROVIDER, False)
-    logger.info("registration %s cancelled at the provider's request", locked.pk)
+        outcome = CANCELLED_AT_PROVIDER if by_provider else CANCELLED
+        _queue_after_change(locked.pk, outcome, managed and not by_provider)
+    logger.info("registration %s cancelled%s", locked.pk, " at the provider" if by_provider else "")
     return locked
 
 

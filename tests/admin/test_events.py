@@ -117,3 +117,41 @@ def test_the_zoom_page_shows_the_meeting_as_zoom_has_it(admin_client, event):
     assert "Zoom&#x27;s zone: Europe/London" in page or "Zoom's zone: Europe/London" in page
     assert "Required, approved manually" in page
     assert "Required, approved automatically" not in page
+
+
+def test_people_registered_in_zoom_directly_are_adopted_from_the_zoom_page(
+    client, django_user_model, event, no_network, django_capture_on_commit_callbacks
+):
+    from wagtail_webinars.models import ProviderRegistrant
+
+    person = ProviderRegistrant.objects.create(
+        page=event,
+        registrant_id="zr-1",
+        email="direct@example.org",
+        first_name="Dee",
+        meeting_id=event.provider.external_id,
+        join_url="https://zoom.us/w/1?tk=zr-1",
+    )
+    viewer = editor(django_user_model, "view_registration")
+    client.force_login(viewer)
+    page = client.get(url(event)).content.decode()
+    assert "direct@example.org" in page and "Adopt as a registration" not in page
+    assert refused(client.post(url(event), {"action": "adopt", "registrant": person.pk}))
+    assert not Registration.objects.filter(email="direct@example.org").exists()
+
+    viewer.user_permissions.add(
+        Permission.objects.get(
+            content_type__app_label="wagtail_webinars", codename="add_registration"
+        )
+    )
+    client.force_login(viewer)
+    assert "Adopt as a registration" in client.get(url(event)).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(event), {"action": "adopt", "registrant": person.pk})
+    row = Registration.objects.get(email="direct@example.org")
+    assert (
+        row.provider_registrant_id == "zr-1" and row.sync_status == Registration.SyncStatus.SYNCED
+    )
+    assert [c.request.url for c in no_network.calls] == []  # nothing pushed to Zoom
+    person.refresh_from_db()
+    assert person.state == ProviderRegistrant.State.ADOPTED

@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core import mail
+from django.urls import reverse
 
 from tests.factories import RegistrationFactory
 from tests.providers.zoom_fixtures import MEETING_ID
 from tests.webhooks import deliveries
 from wagtail_webinars import details_refresh
+from wagtail_webinars.admin.headcount_names import EVENT_REPORT_URL_NAME
 from wagtail_webinars.models import (
     MeetingNotice,
     ParticipantPull,
@@ -296,6 +298,8 @@ def test_meeting_deleted_warns_on_the_event(event, post_delivery, staff_client):
     text = "deleted in Zoom"
     assert text in staff_client.get(f"/admin/webinars/events/{event.pk}/zoom/").content.decode()
     assert text in staff_client.get("/admin/").content.decode()
+    report = staff_client.get(reverse(EVENT_REPORT_URL_NAME, args=[event.pk]))
+    assert text in report.content.decode()
 
 
 def test_meeting_ended_starts_the_first_pull(event, zoom, post_delivery):
@@ -306,3 +310,19 @@ def test_meeting_ended_starts_the_first_pull(event, zoom, post_delivery):
     # The same end again starts nothing more.
     post_delivery(deliveries.meeting(MEETING_ID, "ended", event_ts=int(time.time() * 1000) - 5))
     assert ParticipantPull.objects.filter(page=event).count() == 1
+
+
+def test_handling_a_delivery_twice_changes_nothing(event, post_delivery, queued):
+    from wagtail_webinars.webhooks.handlers import handle_delivery
+
+    row = _held(event, "pat@example.org", "rid-1")
+    post_delivery(
+        deliveries.participant(MEETING_ID, registrant_id="rid-1", join_time="2030-01-15T19:02:00Z")
+    )
+    ((_task, (delivery_id,)),) = queued
+    assert handle_delivery(delivery_id) == WebhookDelivery.Outcome.PROCESSED
+    row.refresh_from_db()
+    first = (row.checked_in_at, row.updated_at)
+    assert handle_delivery(delivery_id) == ""  # a second run (django-q2 retry) does nothing
+    row.refresh_from_db()
+    assert (row.checked_in_at, row.updated_at) == first

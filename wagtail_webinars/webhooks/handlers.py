@@ -146,7 +146,7 @@ def registration_cancelled(page, event: ProviderEvent, now: datetime) -> tuple[b
     ):
         # They registered (again) after this cancellation: a late delivery.
         return False, _("Registration %(id)s is newer than this cancellation.") % {"id": found.pk}
-    registration.cancel_at_provider_request(found, now=now)
+    registration.cancel(found, now=now, by_provider=True)
     return True, _("Registration %(id)s cancelled at the provider's request.") % {"id": found.pk}
 
 
