@@ -50,13 +50,24 @@ def run_after_change(registration_id: int, outcome: str, needs_sync: bool) -> No
             registration = (
                 Registration.objects.select_related("page").filter(pk=registration_id).first()
             )
-            if registration is not None:
+            if registration is not None and not _confirmed_already(registration, outcome):
                 send_email_for(registration, outcome)
     finally:
         # A failed mail must not hold back the provider: it is a separate concern,
         # and the sync is safe to run whatever happened to the mail.
         if needs_sync and outcome in (CREATED, REACTIVATED, CANCELLED):
             sync.sync_registration(registration_id)
+
+
+def _confirmed_already(registration: Registration, outcome: str) -> bool:
+    """Whether this change's confirmation went out already: the task runs again when
+    its worker was killed after the mail was sent (django-q2 delivers it again)."""
+    sent = registration.confirmation_sent_at
+    return (
+        outcome in (CREATED, REACTIVATED)
+        and sent is not None
+        and sent >= registration.registered_at
+    )
 
 
 def send_email_for(registration: Registration, outcome: str) -> bool:

@@ -9,12 +9,13 @@ import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 
 from wagtail_webinars.models import Registration
 
-#: One sync run holds the registration's lock at most this long (a dead worker's
-#: lock expires; the sweeper then queues the row again).
+#: Without a django-q2 task timeout, one sync run holds the registration's lock at
+#: most this long (a dead worker's lock expires; the sweeper then queues the row again).
 LOCK_SECONDS = 300
 #: Status changes (approve, cancel) we allow ourselves per registrant and UTC day:
 #: Zoom allows 10, and a few are left for staff working in Zoom itself.
@@ -25,10 +26,19 @@ def _lock_key(registration_id: int) -> str:
     return f"wagtail_webinars:sync:{registration_id}"
 
 
+def lock_seconds() -> int:
+    """How long one sync run holds its registration: twice django-q2's task timeout
+    (``Q_CLUSTER["timeout"]``), since django-q2 ends a task at its timeout; so the rows
+    of a worker killed outright are free again soon after. :data:`LOCK_SECONDS`
+    without a timeout."""
+    timeout = (getattr(settings, "Q_CLUSTER", None) or {}).get("timeout")
+    return int(timeout) * 2 if timeout else LOCK_SECONDS
+
+
 def lock(registration_id: int | str) -> str | None:
     """Take the registration's lock; the token to release it, or ``None`` if taken."""
     token = uuid.uuid4().hex
-    return token if cache.add(_lock_key(registration_id), token, LOCK_SECONDS) else None
+    return token if cache.add(_lock_key(registration_id), token, lock_seconds()) else None
 
 
 def unlock(registration_id: int | str, token: str) -> None:

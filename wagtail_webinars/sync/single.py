@@ -38,6 +38,7 @@ from wagtail_webinars.providers.errors import (
 from .guards import (
     live_meeting_id,
     lock,
+    lock_seconds,
     seconds_to_utc_midnight,
     spend_status_change,
     taken_elsewhere,
@@ -85,8 +86,9 @@ def _defer_busy(registration_id: int) -> None:
     # Another run is working on this row and re-reads it before it finishes, so
     # it will normally see our change. If it finished just now, this makes the
     # sweeper queue the row again shortly: the change is never lost.
+    # (At the latest when its lock must have gone: the holder may be a killed worker.)
     Registration.objects.filter(pk=registration_id, sync_status=Status.PENDING).update(
-        sync_retry_at=timezone.now() + timedelta(seconds=30)
+        sync_retry_at=timezone.now() + timedelta(seconds=min(30, lock_seconds()))
     )
 
 
