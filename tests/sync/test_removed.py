@@ -218,3 +218,42 @@ def test_staff_see_the_waiting_cancel_and_its_reason_on_the_events_zoom_page(
     assert "1 deleted registration is still to be cancelled in Zoom" in html
     assert "We will try again automatically." in html
     assert ada.email not in html
+
+
+def test_deleted_after_an_add_whose_answer_was_lost_is_looked_up_and_cancelled(kept, event, commit):
+    kept.faults = [("add", "lost")]
+    ada = register(event, commit)
+    assert ada.sync_add_uncertain and not ada.provider_registrant_id
+    assert kept.status_of(ada.email) == "approved"  # it landed; we never saw the answer
+    delete(ada, commit)
+    assert kept.status_of(ada.email) == "denied"
+    assert not RemovedRegistrant.objects.exists()
+
+
+def test_deleted_after_an_add_that_never_landed_cancels_nothing(kept, event, commit):
+    kept.faults = [("add", "reset")]
+    ada = register(event, commit)
+    assert ada.sync_add_uncertain
+    delete(ada, commit)
+    assert kept.status_of(ada.email) == ""
+    assert STATUS not in kept.fake.describe()
+    assert not RemovedRegistrant.objects.exists()
+
+
+def test_deleted_while_its_sync_runs_waits_for_that_sync(kept, event, commit):
+    ada = register(event, commit)
+    token = guards.lock(ada.pk)  # its sync is at work (in another worker)
+    delete(ada, commit)
+    waiting = RemovedRegistrant.objects.get()
+    assert kept.status_of(ada.email) == "approved"
+    assert waiting.retry_at is not None
+    guards.unlock(ada.pk, token)
+    sweep_later(commit)
+    assert kept.status_of(ada.email) == "denied"
+    assert not RemovedRegistrant.objects.exists()
+
+
+def test_a_sync_of_a_deleted_registration_ends_quietly(kept, event, commit):
+    ada = register(event, commit)
+    Registration.objects.filter(pk=ada.pk).delete()
+    assert sync.sync_registration(ada.pk) == "missing"

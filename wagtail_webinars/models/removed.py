@@ -19,7 +19,10 @@ class RemovedRegistrant(models.Model):
     """
 
     event_id = models.BigIntegerField(_("event"), db_index=True)
-    registrant_id = models.CharField(max_length=128)
+    #: The deleted registration's key: its sync may still be at work (and holds its lock).
+    registration_id = models.BigIntegerField(null=True, blank=True)
+    #: "" when an add may have landed without our seeing the answer: looked up by email.
+    registrant_id = models.CharField(max_length=128, blank=True)
     email = models.EmailField(_("email"), max_length=254)
     #: The meeting the registrant belongs to ("" for rows stored before we recorded it).
     meeting_id = models.CharField(max_length=20, blank=True)

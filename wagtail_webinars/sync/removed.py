@@ -22,6 +22,7 @@ taking its key. The cancel is a status change like any other:
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -32,7 +33,7 @@ from wagtail_webinars.models import Registration, RemovedRegistrant, get_event_p
 from wagtail_webinars.providers.base import ProviderStatus
 from wagtail_webinars.providers.errors import ProviderError, StatusChangesUsedUp
 
-from .guards import lock, seconds_to_utc_midnight, spend_status_change, unlock
+from .guards import lock, lock_seconds, seconds_to_utc_midnight, spend_status_change, unlock
 from .state import after_failure
 
 logger = logging.getLogger(__name__)
@@ -42,16 +43,23 @@ SyncStatus = Registration.SyncStatus
 
 def remember(registration: Registration) -> None:
     """Keep the registrant of ``registration`` (being deleted) until the provider has it
-    cancelled; the cancel is queued for after the delete commits."""
-    if not registration.provider_registrant_id:
+    cancelled; the cancel is queued for after the delete commits.
+
+    A registration whose add may have landed unseen (``sync_add_uncertain``) is kept
+    too, without a registrant id: the cancel looks the email up first.
+    """
+    uncertain_add = registration.sync_add_uncertain and not registration.provider_registrant_id
+    if not registration.provider_registrant_id and not uncertain_add:
         return
-    if registration.provider_status == ProviderStatus.CANCELLED:
+    if registration.provider_status == ProviderStatus.CANCELLED and not uncertain_add:
         return
     row = RemovedRegistrant.objects.create(
         event_id=registration.page_id,
+        registration_id=registration.pk,
         registrant_id=registration.provider_registrant_id,
         email=registration.email,
         meeting_id=registration.provider_meeting_id,
+        uncertain=uncertain_add,
     )
     jobs.enqueue_on_commit(jobs.CANCEL_DELETED_REGISTRANT, row.pk)
 
@@ -84,7 +92,24 @@ def cancel_deleted_registrant(removed_id: int) -> str:
     if token is None:
         return "busy"
     try:
-        return _cancel(removed_id)
+        registration_id = (
+            RemovedRegistrant.objects.filter(pk=removed_id)
+            .values_list("registration_id", flat=True)
+            .first()
+        )
+        # The deleted registration's own sync may still be talking to the provider (an
+        # add in flight): wait for it, or its answer would land after our cancel.
+        held = lock(registration_id) if registration_id else ""
+        if held is None:
+            RemovedRegistrant.objects.filter(pk=removed_id).update(
+                retry_at=timezone.now() + timedelta(seconds=min(30, lock_seconds()))
+            )
+            return "busy"
+        try:
+            return _cancel(removed_id)
+        finally:
+            if held:
+                unlock(registration_id, held)
     finally:
         unlock(lock_key, token)
 
@@ -105,11 +130,21 @@ def _cancel(removed_id: int) -> str:
         # to another meeting: this registrant means nothing to it now.
         row.delete()
         return "dropped"
+    provider = event.provider
+    if not row.registrant_id:
+        # An add that may have landed unseen: find the registrant by email.
+        try:
+            found = provider.find_registrant(row.email)
+        except ProviderError as err:
+            return _failed(row, provider, err, sent=False)
+        if found is None or not found.registrant_id or found.status == ProviderStatus.CANCELLED:
+            return _landed(row)
+        row.registrant_id, row.uncertain = found.registrant_id, False
+        row.save(update_fields=["registrant_id", "uncertain", "updated_at"])
     if live_holders(row.registrant_id, row.meeting_id):
         # Their registration's own sync decides this registrant's status now.
         row.delete()
         return "held"
-    provider = event.provider
     # An unsaved stand-in: the provider only needs the registrant's id and email.
     gone = Registration(page=event, email=row.email, provider_registrant_id=row.registrant_id)
     sent = False
@@ -131,6 +166,8 @@ def _cancel(removed_id: int) -> str:
 def _landed(row: RemovedRegistrant) -> str:
     with transaction.atomic():
         row.delete()
+        if not row.registrant_id:
+            return "cancelled"
         # Taken again while the cancel was in flight: that registration must not
         # believe the registrant approved. Read, and re-approve, from its own sync.
         again = live_holders(row.registrant_id, row.meeting_id)

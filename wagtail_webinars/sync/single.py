@@ -78,6 +78,9 @@ def sync_registration(registration_id: int) -> str:
         return "busy"
     try:
         return _sync(registration_id)
+    except Registration.DoesNotExist:
+        # Deleted while we worked; its registrant is cancelled by sync.removed.
+        return "missing"
     finally:
         unlock(registration_id, token)
 
