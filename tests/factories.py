@@ -7,9 +7,12 @@ from datetime import timedelta
 import factory
 import swapper
 from django.conf import settings
+from django.contrib.auth import get_permission_codename
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from django.utils.translation import get_supported_language_variant
-from wagtail.models import Locale, Site
+from wagtail.models import GroupPagePermission, Locale, Site
 
 from wagtail_webinars.models import EventPage, Registration, page_model
 
@@ -39,8 +42,19 @@ LOCATIONS = {
 }
 
 
+def page_permission(action: str) -> Permission:
+    """The page permission for ``action`` ("add", "change", "publish", ...) of the site's
+    base page model: ``wagtailcore.change_page``, or ``change_basepage`` of a swapped one."""
+    Page = page_model()
+    return Permission.objects.get(
+        content_type=ContentType.objects.get_for_model(Page),
+        codename=get_permission_codename(action, Page._meta),
+    )
+
+
 def root_page():
-    """Wagtail's root page; made here when no migration made it (the swapped-Page run)."""
+    """Wagtail's root page. Made here when no migration made it (the swapped-Page run),
+    with the "Editors" and "Moderators" groups Wagtail's data migrations create."""
     Page = page_model()
     root = Page.get_first_root_node()
     if root is None:
@@ -48,7 +62,25 @@ def root_page():
             language_code=get_supported_language_variant(settings.LANGUAGE_CODE)
         )
         root = Page.add_root(instance=Page(title="Root", slug="root", locale=locale))
+        _default_groups(root)
     return root
+
+
+def _default_groups(root) -> None:
+    # As wagtailcore's 0002_initial_data and wagtailadmin's admin-access migration do.
+    access_admin = Permission.objects.get(
+        content_type__app_label="wagtailadmin", codename="access_admin"
+    )
+    for name, actions in (
+        ("Moderators", ("add", "change", "publish")),
+        ("Editors", ("add", "change")),
+    ):
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.add(access_admin)
+        for action in actions:
+            GroupPagePermission.objects.get_or_create(
+                group=group, page=root, permission=page_permission(action)
+            )
 
 
 def make_site() -> Site:

@@ -16,7 +16,7 @@ from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 from wagtail.models import GroupPagePermission
 
-from tests.factories import RegistrationFactory
+from tests.factories import RegistrationFactory, page_permission
 from wagtail_webinars.models import Registration
 from wagtail_webinars.permissions import registration_policy
 
@@ -107,9 +107,9 @@ def login(client, django_user_model, persona: Persona, events) -> None:
         ),
     )
     if persona.pages == "A":
-        for codename in ("add_page", "change_page", "publish_page"):
+        for action in ("add", "change", "publish"):
             GroupPagePermission.objects.create(
-                group=group, page=events["A"], permission=Permission.objects.get(codename=codename)
+                group=group, page=events["A"], permission=page_permission(action)
             )
     user.groups.add(group)
     client.force_login(user)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from wagtail.models import GroupPagePermission, Page
+from wagtail.models import GroupPagePermission
+
+from tests.factories import page_permission
+from wagtail_webinars.models import page_model
 
 
 @pytest.fixture
@@ -23,12 +26,10 @@ def make_staff(db, django_user_model):
         )
         assert perms.count() == 1 + len(codenames)
         group.permissions.set(perms)
-        change_page = Permission.objects.get(
-            content_type__app_label="wagtailcore", codename="change_page"
-        )
+        change_page = page_permission("change")
         for page in pages:
             GroupPagePermission.objects.create(
-                group=group, page=Page.objects.get(pk=page.pk), permission=change_page
+                group=group, page=page_model().objects.get(pk=page.pk), permission=change_page
             )
         user.groups.add(group)
         return user

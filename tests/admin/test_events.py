@@ -12,7 +12,7 @@ import responses
 from django.contrib.auth.models import Group, Permission
 from django.urls import reverse
 
-from tests.factories import RegistrationFactory
+from tests.factories import RegistrationFactory, page_permission
 from wagtail_webinars.admin.events import ZOOM_URL_NAME as EVENT_ZOOM_URL_NAME
 from wagtail_webinars.models import Registration
 
@@ -94,7 +94,7 @@ def test_who_may_change_registrations_can_retry(client, django_user_model, event
 def test_refresh_needs_publish_permission(client, django_user_model, event):
     user = editor(django_user_model, "view_registration")
     Group.objects.get(name="Editors").page_permissions.filter(
-        permission__codename="publish_page"
+        permission=page_permission("publish")
     ).delete()
     client.force_login(user)
     html = client.get(url(event)).content.decode()

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.urls import reverse
 
-from tests.factories import RegistrationFactory
+from tests.factories import RegistrationFactory, page_permission
 from wagtail_webinars import mail_batches, reminders
 from wagtail_webinars.models import Registration
 
@@ -260,7 +260,7 @@ def test_resend_all_allowed_with_change_permission(
     GroupPagePermission.objects.create(
         group=Group.objects.get(name="Event editors"),
         page=event,
-        permission=Permission.objects.get(codename="change_page"),
+        permission=page_permission("change"),
     )
     RegistrationFactory(page=event)
     assert client.get(resend_all_url(event)).status_code == 200
@@ -306,9 +306,7 @@ def test_no_button_without_permission(limited_client, event):
     GroupPagePermission.objects.create(
         group=Group.objects.get(name="Event editors"),
         page=index,
-        permission=Permission.objects.get(
-            content_type__app_label="wagtailcore", codename="change_page"
-        ),
+        permission=page_permission("change"),
     )
     listing = client.get(reverse("wagtailadmin_explore", args=(index.pk,))).content.decode()
     edit = client.get(reverse("wagtailadmin_pages:edit", args=(event.pk,))).content.decode()

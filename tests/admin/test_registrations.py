@@ -12,7 +12,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import RegistrationFactory
+from tests.factories import RegistrationFactory, page_permission
 from wagtail_webinars import registration as service
 from wagtail_webinars.models import Registration
 
@@ -380,7 +380,7 @@ class TestPermissions:
         GroupPagePermission.objects.create(
             group=user.groups.get(),
             page=reg.page,
-            permission=Permission.objects.get(codename="change_page"),
+            permission=page_permission("change"),
         )
         client.force_login(user)
         assert client.get(reverse(INDEX_URL)).status_code == 200
@@ -453,7 +453,7 @@ class TestListUsability:
         GroupPagePermission.objects.create(
             group=user.groups.get(),
             page=event,
-            permission=Permission.objects.get(codename="change_page"),
+            permission=page_permission("change"),
         )
         client.force_login(user)
         html = client.get(reverse(INDEX_URL)).content.decode()

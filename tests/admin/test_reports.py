@@ -99,7 +99,7 @@ class TestPickAnEvent:
         assert denied(client.get(LIST_URL + "?export=csv"))
 
     def test_under_reports_in_the_menu_only_for_those_who_may_see(
-        self, client, staff_client, make_staff
+        self, client, staff_client, make_staff, site
     ):
         assert LIST_URL in body(staff_client.get(reverse("wagtailadmin_home")))
         client.force_login(make_staff())

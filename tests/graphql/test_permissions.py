@@ -11,7 +11,7 @@ from django.test import Client
 from graphql import GraphQLObjectType, get_named_type
 from wagtail.models import GroupPagePermission
 
-from tests.factories import RegistrationFactory
+from tests.factories import RegistrationFactory, page_permission
 from wagtail_webinars.graphql.schema import schema
 from wagtail_webinars.models import ApiToken, UnmatchedParticipant
 
@@ -55,7 +55,7 @@ def editor_of(django_user_model, event, name, codenames):
             Permission.objects.get(content_type__app_label="wagtail_webinars", codename=codename)
         )
     GroupPagePermission.objects.create(
-        group=group, page=event, permission=Permission.objects.get(codename="change_page")
+        group=group, page=event, permission=page_permission("change")
     )
     user.groups.add(group)
     return user
