@@ -1,14 +1,111 @@
-"""The effects of a committed registration change, run by the worker: a task that runs
-twice (its worker killed after the mail went out, django-q2 delivering it again) sends
-the confirmation once."""
+"""The effects of a committed registration change, run by the worker, and of deleting
+one. A task that runs twice (its worker killed after the mail went out, django-q2
+delivering it again) sends the confirmation once; deleting a registration never leaves
+the person approved in Zoom."""
 
 from __future__ import annotations
 
+import pytest
 from django.core import mail
+from django.urls import reverse
 
 from tests.factories import RegistrationFactory
-from wagtail_webinars import registration_effects
+from tests.providers.zoom_fixtures import MEETING_ID, FakeZoom
+from wagtail_webinars import registration_effects, tasks
 from wagtail_webinars.registration import CREATED, REACTIVATED
+
+STATUS = f"PUT /meetings/{MEETING_ID}/registrants/status"
+
+
+@pytest.fixture
+def zoom():
+    with FakeZoom.running() as fake:
+        fake.accepts_status()
+        yield fake
+
+
+@pytest.fixture
+def event(make_event):
+    return make_event(kind="zoom_meeting")
+
+
+def synced(event, **fields):
+    return RegistrationFactory(
+        page=event,
+        email="ada@example.org",
+        sync_status="synced",
+        provider_registrant_id="reg-abc",
+        provider_status="approved",
+        **fields,
+    )
+
+
+def test_admin_delete_cancels_the_registrant_in_zoom(
+    zoom, event, staff_client, django_capture_on_commit_callbacks
+):
+    registration = synced(event)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            reverse("wagtail_webinars_registrations:delete", args=(registration.pk,))
+        )
+    assert response.status_code == 302
+    assert not type(registration).objects.filter(pk=registration.pk).exists()
+    assert zoom.bodies("PUT", "registrants/status") == [
+        {"action": "cancel", "registrants": [{"id": "reg-abc", "email": "ada@example.org"}]}
+    ]
+
+
+def test_wagtail_submissions_delete_cancels_too(
+    zoom, event, staff_client, django_capture_on_commit_callbacks
+):
+    registration = synced(event)
+    url = reverse("wagtailforms:delete_submissions", args=(event.pk,))
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(url + f"?selected-submissions={registration.pk}")
+    assert not type(registration).objects.filter(pk=registration.pk).exists()
+    assert len(zoom.calls_to("PUT", "registrants/status")) == 1
+
+
+def test_nothing_to_cancel_when_zoom_never_had_them_or_has_them_cancelled(
+    zoom, event, django_capture_on_commit_callbacks
+):
+    never_pushed = RegistrationFactory(page=event, sync_status="pending")
+    cancelled = synced(event, status="cancelled")
+    cancelled.provider_status = "cancelled"
+    cancelled.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        never_pushed.delete()
+        cancelled.delete()
+    assert zoom.calls_to("PUT") == []
+
+
+def test_a_zoom_failure_is_logged_without_the_email(zoom, event, caplog):
+    zoom.error("PUT", f"/meetings/{MEETING_ID}/registrants/status", 500, None, "Zoom is down")
+    assert tasks.cancel_removed_registrant(event.pk, "reg-abc", "ada@example.org") is False
+    assert "reg-abc" in caplog.text
+    assert "ada@example.org" not in caplog.text
+
+
+def test_deleted_event_means_nothing_to_do(zoom, db):
+    assert tasks.cancel_removed_registrant(999999, "reg-abc", "ada@example.org") is False
+    assert zoom.api_calls == []
+
+
+def test_a_registrant_of_the_events_old_meeting_is_left_alone(zoom, event):
+    assert (
+        tasks.cancel_removed_registrant(event.pk, "reg-abc", "ada@example.org", "99999999999")
+        is False
+    )
+    assert zoom.api_calls == []
+
+
+def test_the_stored_meeting_travels_with_the_queued_cancel(
+    zoom, event, django_capture_on_commit_callbacks
+):
+    registration = synced(event, provider_meeting_id=MEETING_ID)
+    with django_capture_on_commit_callbacks(execute=True):
+        registration.delete()
+    assert len(zoom.calls_to("PUT", "registrants/status")) == 1
 
 
 def test_a_repeated_created_task_sends_the_confirmation_once(make_event):
