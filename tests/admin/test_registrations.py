@@ -547,6 +547,16 @@ class TestAuditLog:
             assert "secret" not in label.lower() and "Person" not in label
             assert str(reg.pk) in label and "Data Science 101" in label
 
+    def test_the_deleted_message_names_the_registration_deleted(self, staff_client, make_event):
+        event = make_event(kind="vimeo", title="Data Science 101")
+        reg = RegistrationFactory(page=event)
+        response = staff_client.post(reverse(f"{NS}:delete", args=(reg.pk,)), follow=True)
+        assert not Registration.objects.filter(pk=reg.pk).exists()
+        assert f"Registration deleted: Registration {reg.pk} for Data Science 101." in " ".join(
+            messages_of(response)
+        )
+        assert "None" not in " ".join(messages_of(response))
+
 
 class TestPersonExport:
     def test_one_persons_registrations_across_events(self, staff_client, make_event):

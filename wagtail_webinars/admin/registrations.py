@@ -363,6 +363,14 @@ class RegistrationCreateView(CreateView):
 class RegistrationDeleteView(EventScopedObjectMixin, DeleteView):
     object_action = DELETE
 
+    def delete_action(self):
+        # The label names the registration by its id, which the row loses when deleted.
+        self.deleted_label = str(self.object)
+        super().delete_action()
+
+    def get_success_message(self):
+        return _("Registration deleted: %(label)s.") % {"label": self.deleted_label}
+
 
 class RegistrationInspectView(EventScopedObjectMixin, InspectView):
     template_name = "wagtail_webinars/admin/registration_inspect.html"
