@@ -62,7 +62,12 @@ def test_every_figure(make_event):
     assert (h.registered, h.active, h.cancelled) == (6, 5, 1)
     assert (h.reminders_sent, h.links_opened, h.clicked, h.clicks) == (2, 2, 1, 3)
     assert h.checked_in == 3
-    assert h.checked_in_by_source == {S.EMAIL_CLICK: 0, S.PROVIDER_REPORT: 2, S.STAFF: 1}
+    assert h.checked_in_by_source == {
+        S.EMAIL_CLICK: 0,
+        S.PROVIDER_REPORT: 2,
+        S.PROVIDER_LIVE: 0,
+        S.STAFF: 1,
+    }
     assert h.checked_in_by_match[M.REGISTRANT_ID] == 1
     assert h.checked_in_by_match[M.NAME] == 1
     assert h.needs_review == 1

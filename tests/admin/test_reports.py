@@ -154,6 +154,19 @@ class TestEventReport:
         assert "no participant report" in html
         assert "Resend reminder to all" in html
 
+    def test_live_check_ins_have_their_own_figure(self, staff_client, ended_event):
+        RegistrationFactory(
+            page=ended_event,
+            checked_in_at=timezone.now(),
+            checkin_source=Registration.CheckinSource.PROVIDER_LIVE,
+            checkin_matched_by=Registration.CheckinMatch.REGISTRANT_ID,
+        )
+        response = staff_client.get(report_url(ended_event))
+        figures = {label: value for label, value, _ in response.context["figures"]}
+        assert figures["Checked in"] == 1
+        assert figures["Live, as they joined in Zoom"] == 1
+        assert figures["From the participant report"] == 0
+
     def test_filter_search_and_pagination(self, staff_client, ended_event):
         people(ended_event, 55)
         RegistrationFactory(

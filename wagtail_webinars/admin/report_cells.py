@@ -120,6 +120,7 @@ def figure_groups(headcount, event) -> list[tuple[str, list[tuple[str, object, b
     attendance = [
         (_("Checked in"), headcount.checked_in, False),
         (_("From the participant report"), by_source.get(S.PROVIDER_REPORT, 0), True),
+        (_("Live, as they joined in Zoom"), by_source.get(S.PROVIDER_LIVE, 0), True),
         (_("Matched by Zoom registrant"), by_match.get(M.REGISTRANT_ID, 0), True),
         (_("Matched by email"), by_match.get(M.EMAIL, 0), True),
         (_("Matched by name (please review)"), by_match.get(M.NAME, 0), True),
