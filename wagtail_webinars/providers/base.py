@@ -155,17 +155,11 @@ class ProviderEvent:
     # The person, for participant and registration events.
     registrant_id: str = ""
     email: str = ""
-    name_given: str = ""
     first_name: str = ""
     last_name: str = ""
     join_url: str = ""
-    participant_id: str = ""
     join_time: datetime | None = None
     leave_time: datetime | None = None
-
-    @property
-    def name_shown(self) -> str:
-        return self.name_given or f"{self.first_name} {self.last_name}".strip()
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -84,7 +84,7 @@ def test_parse_participant_joined_webinar_with_string_id():
     assert event.kind == base.EVENT_PARTICIPANT_JOINED
     assert event.resource == "webinars"
     assert event.meeting_id == "91234567890"
-    assert (event.registrant_id, event.email, event.name_given) == ("r1", "pat@example.org", "Pat")
+    assert (event.registrant_id, event.email) == ("r1", "pat@example.org")
     assert event.join_time == datetime(2030, 1, 15, 19, 1, tzinfo=UTC)
     assert event.occurred_at == datetime.fromtimestamp(1894302000, tz=UTC)
     # Survives being stored with the delivery and read back by the task.

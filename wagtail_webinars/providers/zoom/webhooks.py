@@ -162,8 +162,6 @@ def _read_person(event: ProviderEvent, person: dict[str, Any]) -> None:
         event.join_url = text("join_url", 1024)
     else:
         event.registrant_id = text("registrant_id", 128)
-        event.name_given = text("user_name", 300)
-        event.participant_id = text("participant_uuid", 128) or text("user_id", 128)
         event.join_time = parse_zoom_time(text("join_time", 40))
         event.leave_time = parse_zoom_time(text("leave_time", 40))
     event.email = text("email", 254)
