@@ -124,7 +124,6 @@ def test_cancelling_in_the_standin_cancels_here_and_mails(wired, event, meeting,
 
 
 def test_registering_in_zoom_directly_is_listed_to_adopt(wired, event, meeting, client, commit):
-    details_refresh.refresh_event_details(event)  # as on publish: the event names its meeting
     with commit():
         client.post(
             f"/zoom-standin/control/meetings/{meeting.zoom_id}/register",

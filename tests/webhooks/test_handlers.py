@@ -326,3 +326,23 @@ def test_handling_a_delivery_twice_changes_nothing(event, post_delivery, queued)
     assert handle_delivery(delivery_id) == ""  # a second run (django-q2 retry) does nothing
     row.refresh_from_db()
     assert (row.checked_in_at, row.updated_at) == first
+
+
+def test_an_event_zoom_was_never_read_for_is_found_by_its_meeting_id(
+    make_event, webhook_secret, post_delivery
+):
+    page = make_event(kind="zoom_meeting", location={"meeting_id": "81234567891"}, start=START)
+    assert not page.provider_config
+    post_delivery(
+        deliveries.registration(
+            "81234567891", "created", registrant_id="zr-2", email="x@example.org"
+        )
+    )
+    assert ProviderRegistrant.objects.get().page_id == page.pk
+    # A meeting ID that only contains this one is another meeting.
+    post_delivery(
+        deliveries.registration(
+            "8123456789", "created", registrant_id="zr-3", email="y@example.org"
+        )
+    )
+    assert ProviderRegistrant.objects.count() == 1

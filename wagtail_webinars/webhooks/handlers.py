@@ -23,7 +23,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.db.models import Q
+from django.db.models import TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +33,6 @@ from ..models import (
     MeetingNotice,
     ParticipantPull,
     ProviderRegistrant,
-    Registration,
     WebhookDelivery,
     event_page_models,
 )
@@ -88,15 +88,19 @@ def handle(provider_name: str, event: ProviderEvent, now: datetime) -> tuple[str
 
 
 def events_for_meeting(provider_name: str, meeting_id: str) -> list:
-    """The live managed events of this provider that use the meeting: those whose
-    stored provider details name it, or whose registrations are held for it. One
-    query per event page model."""
+    """The live managed events of this provider that use the meeting, one query per
+    event page model: the meeting ID is looked for in the location block's stored
+    text (whether or not Zoom was ever read for the event), then checked exactly."""
     if not meeting_id:
         return []
-    held = Registration.objects.filter(provider_meeting_id=meeting_id).values("page_id").distinct()
     found = []
     for model in event_page_models():
-        for page in model.objects.live().filter(Q(provider_config__id=meeting_id) | Q(pk__in=held)):
+        candidates = (
+            model.objects.live()
+            .annotate(location_text=Cast("location", TextField()))
+            .filter(location_text__contains=meeting_id)
+        )
+        for page in candidates:
             provider = page.provider
             if (
                 page.is_managed
