@@ -42,7 +42,9 @@ def test_enqueue_puts_the_task_in_the_package_group(monkeypatch):
     assert calls == [((jobs.SYNC_REGISTRATION, 5), {"group": "wagtail_webinars"})]
 
 
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback: a flush without it re-creates content types, which the next
+# serialized_rollback test then inserts again (IntegrityError at its set-up).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 class TestEnqueueOnCommit:
     """With the ORM broker the task's row is written inside the transaction: it
     commits with the data (one commit less), or is rolled back with them."""
