@@ -9,9 +9,11 @@ then a reminder sweep, are in flight; a new cluster is started; the sweepers (qu
 here as the schedule would) recover the rest.
 
 What must hold: every registrant is in Zoom, approved, once (one add each); every
-registrant gets one confirmation; every registrant gets the reminder, and no more
-of them twice than the documented bound (docs/reliability.md): what the killed sweep
-sent since its last record, at most ``mail_batches.RECORD_EVERY`` messages.
+registrant gets a confirmation, and no more of them twice than the documented bound
+(one per worker process caught between sending it and recording it); every
+registrant gets the reminder, and no more of them twice than the documented bound
+(docs/reliability.md): what the killed sweep sent since its last record, at most
+``mail_batches.RECORD_EVERY`` messages.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 ROOT = Path(__file__).resolve().parent.parent
 PUSHES = 40
 REMINDERS = 120
+WORKERS = 2  # tests/worker_settings.py Q_CLUSTER["workers"]
 
 
 @pytest.fixture
@@ -169,8 +172,13 @@ def test_pushes_and_reminders_survive_sigkill(make_event, cluster, worker_dir):
             "every confirmation",
         )
         confirmations = {k: n for k, n in mail_sent(worker_dir).items() if k[0] == "confirmation"}
-        # (Each sent once: a redelivered task does not send it again.)
-        assert set(confirmations.values()) == {1}, confirmations
+        # A redelivered task does not send it again, except the documented bound
+        # (docs/reliability.md): a worker killed between handing the message to the
+        # relay and recording it (one write later) sends that one again, so at most
+        # one confirmation per worker process goes out twice, none three times.
+        confirmed_twice = [k for k, n in confirmations.items() if n == 2]
+        assert max(confirmations.values()) <= 2, confirmations
+        assert len(confirmed_twice) <= WORKERS, confirmations
         restarted.stop()
 
         # -- kill a reminder sweep mid-batch -------------------------------------------------
