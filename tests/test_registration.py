@@ -315,7 +315,7 @@ class TestRules:
         # plus the unique constraint keep one registration per address: no lock
         # that would queue every registration of the event behind the others.
         event = make_event(kind="vimeo", capacity=capacity)
-        with django_assert_num_queries(4 + 2 * locks) as captured:
+        with django_assert_num_queries(3 + 2 * locks) as captured:
             assert register(event).created
         # The lock is the only read of the event's row (FOR UPDATE on PostgreSQL).
         event_reads = [
@@ -324,6 +324,37 @@ class TestRules:
             if 'FROM "wagtail_webinars_eventpage"' in q["sql"]
         ]
         assert len(event_reads) == locks
+
+    def test_a_new_address_is_inserted_without_looking_it_up_first(
+        self, make_event, django_assert_num_queries
+    ):
+        # The unique (event, email) constraint answers whether the address has a row:
+        # a new one costs its insert only (a lookup first planned and ran a query
+        # that grew with the event's registrations, on every POST).
+        event = make_event(kind="vimeo")
+        with django_assert_num_queries(3) as captured:
+            assert register(event, email="new@example.org").created
+        reads = [
+            q["sql"]
+            for q in captured.captured_queries
+            if q["sql"].startswith("SELECT") and "wagtail_webinars_registration" in q["sql"]
+        ]
+        assert reads == []
+
+    @pytest.mark.parametrize("ask", [False, True])
+    def test_an_address_with_a_row_is_decided_from_that_row(self, make_event, ask):
+        # The insert of a known address fails on the constraint; the row then decides,
+        # locked, exactly as before (nothing saved by the failed insert).
+        event = make_event(kind="vimeo")
+        first = register(event, email="known@example.org").registration
+        again = register(event, email="KNOWN@example.org", ask_before_reactivating=ask)
+        assert again.outcome == service.ALREADY_REGISTERED
+        assert again.registration.pk == first.pk
+        service.cancel(first)
+        back = register(event, email="known@example.org", ask_before_reactivating=ask)
+        expected = service.REACTIVATION_OFFERED if ask else service.REACTIVATED
+        assert back.outcome == expected
+        assert Registration.objects.filter(page=event).count() == 1
 
     def test_refusal_queues_nothing(self, make_event, django_capture_on_commit_callbacks):
         event = make_event(kind="vimeo", capacity=1)

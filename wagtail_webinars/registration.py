@@ -142,27 +142,24 @@ def register(
     if not _takes_registrations(event):
         raise RegistrationRefused(_("This page does not take registrations."), "not_an_event")
 
+    arguments = (event, email, first_name, last_name, answers, source, now, enforce_rules)
     try:
-        with transaction.atomic():
-            result = _register_locked(
-                event,
-                email,
-                first_name,
-                last_name,
-                answers,
-                source,
-                now,
-                enforce_rules,
-                ask_before_reactivating,
-            )
-            _queue_for(result)
+        # The common case first: a new address is one insert, and the unique (event,
+        # email) constraint says whether the address has a row. Looking it up first
+        # cost every POST a query that grew with the event's registrations.
+        result = _register_in_transaction(*arguments, ask_before_reactivating, new_only=True)
     except IntegrityError:
-        # Two first registrations of one address at once (the event row is locked
-        # only when it has a capacity): the unique constraint kept one row, so the
-        # later one is a duplicate.
-        existing = Registration.objects.get(page=event, email=email)
-        result = RegistrationResult(existing, ALREADY_REGISTERED)
-        _queue_for(result)
+        result = None
+    if result is None:
+        # The address has a row (or got one from a registration racing this one):
+        # that row, locked, decides.
+        try:
+            result = _register_in_transaction(*arguments, ask_before_reactivating, new_only=False)
+        except IntegrityError:
+            # Its row was deleted and made again in between: it is registered.
+            existing = Registration.objects.get(page=event, email=email)
+            result = RegistrationResult(existing, ALREADY_REGISTERED)
+            _queue_for(result)
 
     logger.info(
         "registration %s for event %s: %s", result.registration.pk, event.pk, result.outcome
@@ -175,12 +172,34 @@ def _queue_for(result: RegistrationResult) -> None:
     _queue_after_change(result.registration.pk, result.outcome, needs_sync)
 
 
-def _register_locked(event, email, first_name, last_name, answers, source, now, enforce_rules, ask):
+def _register_in_transaction(*arguments, new_only: bool) -> RegistrationResult | None:
+    """One attempt, in its own transaction with its queued task. With ``new_only``
+    it creates a registration when the rules allow one (``IntegrityError`` when the
+    address has a row: nothing of the attempt is kept) and returns None when they
+    refuse, so that the address's row is looked at before answering."""
+    with transaction.atomic():
+        result = _register_locked(*arguments, new_only=new_only)
+        if result is not None:
+            _queue_for(result)
+    return result
+
+
+def _register_locked(
+    event, email, first_name, last_name, answers, source, now, enforce_rules, ask, *, new_only
+):
     # Lock the event row when it has a capacity: concurrent registrations for it
     # queue here, so the count of places taken cannot be raced. Without one there is
     # nothing to count: the row of the address (locked below) and the unique
     # (event, email) constraint keep one registration per address.
     locked = _lock_event(event) if event.capacity is not None else event
+    if new_only:
+        if enforce_rules and _rules_refusal(event, locked, now) is not None:
+            # Refused for a newcomer; an address with an active row may still be
+            # answered "already registered" (staff), so its row decides.
+            return None
+        return RegistrationResult(
+            _create(event, email, first_name, last_name, answers, source), CREATED
+        )
     existing = (
         Registration.objects.select_for_update().filter(page_id=event.pk, email=email).first()
     )
@@ -207,16 +226,21 @@ def _register_locked(event, email, first_name, last_name, answers, source, now, 
         _reactivate(existing, event, form_data, source, now)
         return RegistrationResult(existing, REACTIVATED)
 
-    registration = Registration.objects.create(
+    return RegistrationResult(
+        _create(event, email, first_name, last_name, answers, source), CREATED
+    )
+
+
+def _create(event, email, first_name, last_name, answers, source) -> Registration:
+    return Registration.objects.create(
         page=event,
         email=email,
         first_name=first_name,
         last_name=last_name,
-        form_data=form_data,
+        form_data={**answers, "first_name": first_name, "last_name": last_name, "email": email},
         source=source,
         sync_status=_initial_sync_status(event),
     )
-    return RegistrationResult(registration, CREATED)
 
 
 def _takes_registrations(page) -> bool:
@@ -234,13 +258,20 @@ def _lock_event(event):
 
 
 def _check_rules(event, locked, now) -> None:
+    refusal = _rules_refusal(event, locked, now)
+    if refusal is not None:
+        raise refusal
+
+
+def _rules_refusal(event, locked, now) -> RegistrationRefused | None:
     reason = event.registration_closed_reason(now)
     if reason:
-        raise RegistrationRefused(reason, "closed")
+        return RegistrationRefused(reason, "closed")
     if locked.capacity is not None:
         taken = Registration.objects.filter(page_id=event.pk, status="registered").count()
         if taken >= locked.capacity:
-            raise RegistrationRefused(_("Sorry, this event is full."), "full")
+            return RegistrationRefused(_("Sorry, this event is full."), "full")
+    return None
 
 
 def _initial_sync_status(event) -> str:
