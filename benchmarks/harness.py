@@ -42,7 +42,7 @@ BENCHMARKS = {
         "benchmarks.load",
         True,
         (
-            ["--posts", "2000", "--rounds", "5"],
+            ["--posts", "2000", "--rounds", "20"],
             ["--posts", "300", "--rounds", "3"],
             ["--posts", "6", "--rounds", "1", "--clients", "2"],
         ),
