@@ -155,7 +155,7 @@ def prepare_site():
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--posts", type=int, default=2000, help="POSTs per target")
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved blocks per target")
+    parser.add_argument("--rounds", type=int, default=20, help="interleaved blocks per target")
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     add_json_argument(parser)

@@ -216,7 +216,7 @@ def _register_locked(
         if enforce_rules:
             _check_rules(event, locked, now)
 
-    form_data = {**answers, "first_name": first_name, "last_name": last_name, "email": email}
+    form_data = _form_data(answers, email, first_name, last_name)
     if existing is not None and ask:
         # Nothing changes but the request, kept until the person confirms it.
         existing.pending_form_data = {**form_data, "requested_at": now.isoformat()}
@@ -237,10 +237,15 @@ def _create(event, email, first_name, last_name, answers, source) -> Registratio
         email=email,
         first_name=first_name,
         last_name=last_name,
-        form_data={**answers, "first_name": first_name, "last_name": last_name, "email": email},
+        form_data=_form_data(answers, email, first_name, last_name),
         source=source,
         sync_status=_initial_sync_status(event),
     )
+
+
+def _form_data(answers, email, first_name, last_name) -> dict:
+    # What Wagtail's submissions list shows: the answers and the standard fields.
+    return {**answers, "first_name": first_name, "last_name": last_name, "email": email}
 
 
 def _takes_registrations(page) -> bool:
