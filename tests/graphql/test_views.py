@@ -64,3 +64,19 @@ def test_depth_and_selection_limits(gql, settings):
         "f: title } } } }"
     )
     assert status == 400
+
+
+@pytest.mark.parametrize(
+    "query, words",
+    [
+        ("{ events { noSuchField } }", "Cannot query field 'noSuchField'"),
+        ("{ event(id: 1, nope: 2) { title } }", "Unknown argument 'nope'"),
+        ("query($e: ID!) { registrants(eventId: $f) { totalCount } }", "'$f' is not defined"),
+        ("{ events { edges { node { title { x } } } } }", "must not have a selection"),
+    ],
+)
+def test_documents_are_checked_against_the_schema(gql, query, words):
+    # Every rule of the GraphQL specification, besides our own limits.
+    status, body = gql(query)
+    assert status == 400
+    assert words in body["errors"][0]["message"]

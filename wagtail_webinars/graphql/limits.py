@@ -6,11 +6,13 @@ Checked while the query is validated, before anything runs. Page sizes (at most
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django.conf import settings
 from graphene.validation import DisableIntrospection, depth_limit_validator
 from graphql import GraphQLError
 from graphql.language import FieldNode, FragmentSpreadNode, InlineFragmentNode
-from graphql.validation import ValidationRule
+from graphql.validation import ValidationRule, specified_rules
 
 from ..conf import get_setting
 
@@ -65,11 +67,37 @@ def introspection_allowed() -> bool:
     return settings.DEBUG if setting is None else bool(setting)
 
 
+class Limits(NamedTuple):
+    """The limits one request is checked against (read from the settings per
+    request, so ``override_settings`` and a host's changes apply)."""
+
+    max_depth: int
+    max_selections: int
+    introspection: bool
+
+    @classmethod
+    def current(cls) -> Limits:
+        return cls(
+            max_depth=get_setting("GRAPHQL_MAX_DEPTH"),
+            max_selections=get_setting("GRAPHQL_MAX_SELECTIONS"),
+            introspection=introspection_allowed(),
+        )
+
+    def validation_rules(self) -> list:
+        """GraphQL's own rules (unknown fields, wrong argument types, ...) and ours:
+        graphql-core checks only the rules it is given."""
+        rules = [
+            *specified_rules,
+            depth_limit_validator(max_depth=self.max_depth),
+            selection_limit_validator(self.max_selections),
+        ]
+        if not self.introspection:
+            rules.append(DisableIntrospection)
+        return rules
+
+
 def validation_rules() -> list:
-    rules = [
-        depth_limit_validator(max_depth=get_setting("GRAPHQL_MAX_DEPTH")),
-        selection_limit_validator(get_setting("GRAPHQL_MAX_SELECTIONS")),
-    ]
-    if not introspection_allowed():
-        rules.append(DisableIntrospection)
-    return rules
+    """Every rule a request is checked against now, GraphQL's own included: for a
+    host's own view (``GraphQLView(validation_rules=...)`` replaces graphene's
+    defaults, so they must be in the list)."""
+    return Limits.current().validation_rules()

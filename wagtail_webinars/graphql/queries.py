@@ -111,7 +111,11 @@ class Query(graphene.ObjectType):
     def resolve_registrants(root, info, event_id, **kwargs):
         event_id = parse_id(event_id)
         require_for_event(info, VIEW, event_id)
-        return Registration.objects.filter(page_id=event_id).order_by("registered_at", "pk")
+        return (
+            Registration.objects.filter(page_id=event_id)
+            .only(*Registrant.COLUMNS)
+            .order_by("registered_at", "pk")
+        )
 
     def resolve_event_headcount(root, info, event_id):
         event_id = parse_id(event_id)

@@ -4,23 +4,38 @@ Two ways in: the Django session (same-site apps; a mutation made with a
 logged-in session must carry Django's CSRF token, as a form post would) and
 ``Authorization: Bearer <token>`` with an API token (server-side apps; no
 cookies, so no CSRF). GraphiQL is offered only with ``DEBUG``.
+
+A request's document is parsed and validated once (and kept for the next request
+that sends the same text: :mod:`.documents`), then checked for CSRF, then run.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from types import CoroutineType
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.db import connection, transaction
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
+from graphene_django.constants import MUTATION_ERRORS_FLAG
+from graphene_django.settings import graphene_settings
 from graphene_django.views import GraphQLView, HttpError
-from graphql import GraphQLError, OperationType, get_operation_ast, parse
+from graphql import (
+    ExecutionContext,
+    ExecutionResult,
+    GraphQLError,
+    OperationType,
+    execute,
+    get_operation_ast,
+)
 
 from ..models import ApiToken
-from .limits import validation_rules
+from . import documents
+from .limits import Limits
 from .permissions import Caller
 
 logger = logging.getLogger(__name__)
@@ -47,9 +62,20 @@ def authenticate(request) -> Caller | HttpResponse:
     return Caller(user=token.user, token=token)
 
 
+class SyncExecutionContext(ExecutionContext):
+    """This endpoint is a plain (WSGI) Django view and no resolver of ours is
+    asynchronous. graphql-core asks of every field's value whether it is
+    awaitable, in a generic way that cost 3% of a page of registrants; here only
+    a coroutine (an ``async def`` resolver) is, and it then fails as it would
+    have anyway, with an error instead of an answer."""
+
+    is_awaitable = staticmethod(lambda value: type(value) is CoroutineType)
+
+
 class WebinarsGraphQLView(GraphQLView):
     #: ``None``: GraphiQL follows ``DEBUG``; ``as_view(graphiql=True/False)`` decides.
     graphiql = None
+    execution_context_class = SyncExecutionContext
 
     def __init__(self, **kwargs):
         if kwargs.get("schema") is None:
@@ -63,8 +89,6 @@ class WebinarsGraphQLView(GraphQLView):
         if isinstance(caller, HttpResponse):
             return caller
         request.webinars_caller = caller
-        # Settings are read per request, so override_settings and hosts' changes apply.
-        self.validation_rules = validation_rules()
         if self.graphiql is None:  # a new view instance per request: read DEBUG now
             self.graphiql = settings.DEBUG
         return super().dispatch(request, *args, **kwargs)
@@ -72,21 +96,57 @@ class WebinarsGraphQLView(GraphQLView):
     def execute_graphql_request(
         self, request, data, query, variables, operation_name, show_graphiql=False
     ):
-        if query and self._session_needs_csrf(request):
-            try:
-                operation = get_operation_ast(parse(query), operation_name)
-            except GraphQLError:
-                operation = None  # the parent reports the syntax error
-            if operation is not None and operation.operation == OperationType.MUTATION:
-                refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
-                if refused is not None:
-                    raise HttpError(
-                        refused,
-                        _("CSRF check failed: send the csrftoken cookie's value as X-CSRFToken."),
-                    )
-        return super().execute_graphql_request(
-            request, data, query, variables, operation_name, show_graphiql
-        )
+        """graphene-django's steps (parse, refuse a GET that changes things,
+        validate, run; mutations in a transaction if ``ATOMIC_MUTATIONS`` says
+        so), with the checked document kept and the CSRF check of session
+        mutations between parsing and running."""
+        if not query:
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseBadRequest(_("Must provide query string.")))
+        if not isinstance(query, str):
+            raise HttpError(HttpResponseBadRequest(_("The query must be a string.")))
+        schema = self.schema.graphql_schema
+        checked = documents.check(schema, query, Limits.current())
+        if checked.syntax_error is not None:
+            return ExecutionResult(errors=[checked.syntax_error])
+        operation = get_operation_ast(checked.document, operation_name)
+        kind = operation.operation if operation is not None else None
+        if request.method.lower() == "get" and kind not in (None, OperationType.QUERY):
+            if show_graphiql:
+                return None
+            raise HttpError(
+                HttpResponseNotAllowed(
+                    ["POST"], f"Can only perform a {kind.value} operation from a POST request."
+                )
+            )
+        if kind == OperationType.MUTATION and self._session_needs_csrf(request):
+            refused = CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {})
+            if refused is not None:
+                raise HttpError(
+                    refused,
+                    _("CSRF check failed: send the csrftoken cookie's value as X-CSRFToken."),
+                )
+        if checked.errors:
+            return ExecutionResult(data=None, errors=list(checked.errors))
+        run = {
+            "root_value": self.get_root_value(request),
+            "context_value": self.get_context(request),
+            "variable_values": variables,
+            "operation_name": operation_name,
+            "middleware": self.get_middleware(request),
+            "execution_context_class": self.execution_context_class,
+        }
+        try:
+            if kind == OperationType.MUTATION and _atomic_mutations():
+                with transaction.atomic():
+                    result = execute(schema, checked.document, **run)
+                    if getattr(request, MUTATION_ERRORS_FLAG, False) is True:
+                        transaction.set_rollback(True)
+                return result
+            return execute(schema, checked.document, **run)
+        except Exception as error:  # graphene-django's way: reported by format_error
+            return ExecutionResult(errors=[error])
 
     @staticmethod
     def _session_needs_csrf(request) -> bool:
@@ -110,6 +170,13 @@ class WebinarsGraphQLView(GraphQLView):
             return {"message": str(error.message)}
         logger.error("GraphQL request failed", exc_info=error)
         return {"message": _("Something went wrong on our side. Please try again.")}
+
+
+def _atomic_mutations() -> bool:
+    return (
+        graphene_settings.ATOMIC_MUTATIONS is True
+        or connection.settings_dict.get("ATOMIC_MUTATIONS", False) is True
+    )
 
 
 #: The view to route: ``path("graphql/", graphql_view)``. CSRF is checked by the view
