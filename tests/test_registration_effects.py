@@ -125,3 +125,99 @@ def test_a_reactivation_gets_its_own_confirmation_once(make_event):
     registration_effects.run_after_change(row.pk, REACTIVATED, False)
     registration_effects.run_after_change(row.pk, REACTIVATED, False)
     assert len(mail.outbox) == 2
+
+
+# -- a confirmation the mail server did not take -----------------------------------
+
+
+@pytest.fixture
+def mail_down(monkeypatch):
+    """The mail server drops every connection until ``mail_down.recover()``."""
+    import smtplib
+
+    from django.core.mail.backends.locmem import EmailBackend
+
+    original = EmailBackend.send_messages
+
+    def refuse(self, messages):
+        raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+
+    monkeypatch.setattr(EmailBackend, "send_messages", refuse)
+
+    class Switch:
+        @staticmethod
+        def recover():
+            monkeypatch.setattr(EmailBackend, "send_messages", original)
+
+    return Switch
+
+
+def queued_retries():
+    import ast
+
+    from django_q.models import Schedule
+
+    return [
+        (s.schedule_type, s.next_run, ast.literal_eval(s.args))
+        for s in Schedule.objects.filter(func="wagtail_webinars.tasks.registration_changed")
+    ]
+
+
+def test_a_confirmation_the_mail_server_did_not_take_is_tried_again_later(make_event, mail_down):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from wagtail_webinars.models import Registration
+
+    row = RegistrationFactory(page=make_event(kind="vimeo"))
+    before = timezone.now()
+    registration_effects.run_after_change(row.pk, CREATED, False)
+    row.refresh_from_db()
+    assert row.confirmation_sent_at is None
+    assert "SMTPServerDisconnected" in row.confirmation_error
+    assert "We will try again at" in row.confirmation_error
+    [(kind, next_run, args)] = queued_retries()
+    assert kind == "O"  # once
+    assert before + timedelta(minutes=1) <= next_run <= timezone.now() + timedelta(minutes=1)
+    # The mail only: the provider sync is not run again by it.
+    assert args == (row.pk, CREATED, False, 2)
+
+    mail_down.recover()
+    tasks.registration_changed(*args)
+    assert len(mail.outbox) == 1
+    row = Registration.objects.get(pk=row.pk)
+    assert row.confirmation_sent_at is not None
+    assert row.confirmation_error == ""
+
+
+def test_the_provider_sync_runs_even_when_the_confirmation_failed(
+    make_event, mail_down, monkeypatch
+):
+    synced_ids = []
+    monkeypatch.setattr(registration_effects.sync, "sync_registration", synced_ids.append)
+    row = RegistrationFactory(page=make_event(kind="vimeo"))
+    registration_effects.run_after_change(row.pk, CREATED, True)
+    assert synced_ids == [row.pk]
+    assert len(queued_retries()) == 1
+
+
+def test_a_confirmation_is_given_up_after_its_last_attempt(make_event, mail_down):
+    row = RegistrationFactory(page=make_event(kind="vimeo"))
+    last = len(registration_effects.CONFIRMATION_RETRY_MINUTES) + 1
+    registration_effects.run_after_change(row.pk, CREATED, False, last)
+    row.refresh_from_db()
+    assert queued_retries() == []
+    assert "SMTPServerDisconnected" in row.confirmation_error
+    assert "not tried again" in row.confirmation_error
+
+
+def test_a_throttled_resend_is_not_retried(make_event, mail_down):
+    # "Already registered" mails are claimed before they are sent (one per quiet
+    # period): the person has the first confirmation; nothing is queued again.
+    from wagtail_webinars.registration import ALREADY_REGISTERED
+
+    row = RegistrationFactory(page=make_event(kind="vimeo"))
+    with pytest.raises(Exception, match="Connection unexpectedly closed"):
+        registration_effects.run_after_change(row.pk, ALREADY_REGISTERED, False)
+    assert queued_retries() == []

@@ -71,6 +71,11 @@ def test_anonymise_keeps_counts_and_check_ins_and_drops_what_names_a_person(
     task_result("old", 400)
     kept = task_result("new", 3)
     other_app = task_result("other", 400, group="someone-else")
+    # A mail server's refusal can quote the address.
+    refused = "SMTPRecipientsRefused: {'ada@example.org': (550, b'No such user')}"
+    Registration.objects.filter(pk=old.pk).update(
+        sync_error=refused, reminder_error=refused, confirmation_error=refused
+    )
     with django_capture_on_commit_callbacks() as callbacks:
         report = retention.apply_retention(older_than_days=365, mode="anonymise")
     assert (report.registrations, report.task_results) == (1, 1)
@@ -78,6 +83,7 @@ def test_anonymise_keeps_counts_and_check_ins_and_drops_what_names_a_person(
     assert row.email == f"removed-{old.pk}@anonymised.invalid"
     assert (row.first_name, row.last_name, row.form_data) == ("", "", {})
     assert row.provider_join_url == "" and row.provider_registrant_id == ""
+    assert (row.sync_error, row.reminder_error, row.confirmation_error) == ("", "", "")
     assert row.checked_in_at is not None and row.status == old.status
     assert Registration.objects.get(pk=recent.pk).email == "bob@example.org"
     assert set(Task.objects.values_list("pk", flat=True)) == {kept.pk, other_app.pk}

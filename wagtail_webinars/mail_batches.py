@@ -224,7 +224,8 @@ class NotAccepted(Exception):
     """The mail backend returned without sending (it reported 0 messages sent)."""
 
 
-def _describe(err: Exception) -> str:
+def describe_error(err: Exception) -> str:
+    """A mail failure in words for staff (on the registration; never logged)."""
     text = f"{type(err).__name__}: {err}".strip()
     return text[:ERROR_MAX_LENGTH]
 
@@ -262,7 +263,7 @@ def deliver(
     try:
         connection.open()
     except Exception as err:
-        reason = _describe(err)
+        reason = describe_error(err)
         logger.warning("mail connection failed for a reminder batch: %s", type(err).__name__)
         outcome.failed = {r.pk: reason for r in registrations}
         release(outcome.failed, [])
@@ -292,7 +293,7 @@ def deliver(
                 if connection.send_messages([message(prepared, registration)]) != 1:
                     raise NotAccepted(_("The mail server did not accept the message."))
             except Exception as err:
-                outcome.failed[registration.pk] = _describe(err)
+                outcome.failed[registration.pk] = describe_error(err)
                 logger.warning(
                     "reminder for registration %s not sent: %s",
                     registration.pk,

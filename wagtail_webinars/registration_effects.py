@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from datetime import timedelta
 
+from django.db import DatabaseError
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_ratelimit.core import get_usage
 
-from . import emails, sync
+from . import emails, jobs, sync
 from .conf import get_setting
+from .mail_batches import describe_error
 from .models import Registration
 from .registration import (
     ADOPTED,
@@ -30,13 +35,25 @@ from .registration import (
 
 logger = logging.getLogger(__name__)
 
+#: A confirmation the mail server did not take is tried again after these many
+#: minutes (then given up, the reason left on the registration for staff).
+CONFIRMATION_RETRY_MINUTES = (1, 5, 30, 120)
+#: The emails tried again. Not the "already registered" and "register again?"
+#: mails: they are claimed before they are sent (one per quiet period), and the
+#: person has an earlier email already.
+RETRIED_OUTCOMES = (CREATED, REACTIVATED, ADOPTED, CANCELLED_AT_PROVIDER)
 
-def run_after_change(registration_id: int, outcome: str, needs_sync: bool) -> None:
+
+def run_after_change(
+    registration_id: int, outcome: str, needs_sync: bool, attempt: int = 1
+) -> None:
     """Send the email the change calls for, then sync the provider.
 
     ``needs_sync`` is true when the event has a managed provider that must hear of it.
     One task instead of two: every queued task costs the web request an insert
-    (and, with django-q2's ORM broker, connection handling).
+    (and, with django-q2's ORM broker, connection handling). ``attempt`` counts the
+    tries of a confirmation the mail server did not take: a later one is queued
+    for the mail only (``needs_sync`` false), on either broker, from the database.
     """
     try:
         if outcome in (
@@ -51,12 +68,63 @@ def run_after_change(registration_id: int, outcome: str, needs_sync: bool) -> No
                 Registration.objects.select_related("page").filter(pk=registration_id).first()
             )
             if registration is not None and not _confirmed_already(registration, outcome):
-                send_email_for(registration, outcome)
+                _send_or_retry(registration, outcome, attempt)
     finally:
         # A failed mail must not hold back the provider: it is a separate concern,
         # and the sync is safe to run whatever happened to the mail.
         if needs_sync and outcome in (CREATED, REACTIVATED, CANCELLED):
             sync.sync_registration(registration_id)
+
+
+def _send_or_retry(registration: Registration, outcome: str, attempt: int) -> None:
+    if outcome not in RETRIED_OUTCOMES:
+        send_email_for(registration, outcome)
+        return
+    try:
+        send_email_for(registration, outcome)
+    except DatabaseError:
+        # Not the mail server: the mail may have gone out already, and the task's
+        # failure (django-q2's record of it) is the place for this one.
+        raise
+    except Exception as err:  # the mail backend's errors are its own (SMTP, socket, ...)
+        _retry_later(registration, outcome, attempt, err)
+        return
+    if registration.confirmation_error:
+        Registration.objects.filter(pk=registration.pk).update(confirmation_error="")
+
+
+def _retry_later(registration: Registration, outcome: str, attempt: int, err: Exception) -> None:
+    reason = describe_error(err)
+    if attempt <= len(CONFIRMATION_RETRY_MINUTES):
+        from django_q.tasks import schedule
+
+        from .templatetags.webinars import campus_time
+
+        at = timezone.now() + timedelta(minutes=CONFIRMATION_RETRY_MINUTES[attempt - 1])
+        # A schedule (a row of the database) rather than a queued task: it waits
+        # for its time, and the Redis broker keeps nothing a killed worker took.
+        schedule(
+            jobs.REGISTRATION_CHANGED,
+            registration.pk,
+            outcome,
+            False,
+            attempt + 1,
+            next_run=at,
+            q_options={"group": jobs.TASK_GROUP},
+        )
+        text = _("The mail server did not take it (%(reason)s). We will try again at %(at)s.")
+        text = text % {"reason": reason, "at": campus_time(at)}
+    else:
+        text = _(
+            "The mail server did not take it (%(reason)s); not tried again after %(n)s attempts."
+        ) % {"reason": reason, "n": attempt}
+    Registration.objects.filter(pk=registration.pk).update(confirmation_error=text)
+    logger.warning(
+        "email for registration %s (attempt %s) not sent: %s",
+        registration.pk,
+        attempt,
+        type(err).__name__,
+    )
 
 
 def _confirmed_already(registration: Registration, outcome: str) -> bool:

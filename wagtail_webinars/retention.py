@@ -111,6 +111,7 @@ def apply_retention(
                 provider_registrant_id="",
                 sync_error="",
                 reminder_error="",
+                confirmation_error="",
                 updated_at=timezone.now(),
             )
             unmatched.update(

@@ -23,10 +23,13 @@ from .webhooks import handlers as webhook_handlers
 from .webhooks import retention as webhook_retention
 
 
-def registration_changed(registration_id: int, outcome: str, needs_sync: bool) -> None:
+def registration_changed(
+    registration_id: int, outcome: str, needs_sync: bool, attempt: int = 1
+) -> None:
     """The side effects of one committed registration change, in one task
-    (see :mod:`wagtail_webinars.registration_effects`)."""
-    registration_effects.run_after_change(registration_id, outcome, needs_sync)
+    (see :mod:`wagtail_webinars.registration_effects`); ``attempt`` > 1 is a
+    confirmation tried again."""
+    registration_effects.run_after_change(registration_id, outcome, needs_sync, attempt)
 
 
 def send_confirmation(registration_id: int, resend: bool = False) -> None:

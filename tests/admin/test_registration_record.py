@@ -183,3 +183,18 @@ def test_staff_confirm_a_name_match(staff_client, make_event):
     reg.refresh_from_db()
     assert not reg.checkin_needs_review
     assert reg.checked_in_at is not None
+
+
+def test_a_confirmation_the_mail_server_did_not_take_is_shown(staff_client, make_event):
+    reg = RegistrationFactory(
+        page=make_event(kind="vimeo"),
+        confirmation_error="The mail server did not take it (SMTPServerDisconnected: "
+        "Connection unexpectedly closed). We will try again at 14:05 EST.",
+    )
+    person = section(staff_client.get(inspect_url(reg)).content.decode(), "person")
+    assert "Confirmation email problem" in person
+    assert "We will try again at 14:05 EST." in person
+    reg.confirmation_error = ""
+    reg.save()
+    person = section(staff_client.get(inspect_url(reg)).content.decode(), "person")
+    assert "Confirmation email problem" not in person

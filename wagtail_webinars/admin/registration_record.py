@@ -109,6 +109,8 @@ def sections(registration: Registration, event, managed: bool) -> list[Section]:
     ]
     if registration.cancelled_at:
         person.append(Row(_("Cancelled"), _when(registration.cancelled_at)))
+    if registration.confirmation_error:
+        person.append(Row(_("Confirmation email problem"), registration.confirmation_error))
     person += _answers(registration, event)
 
     result = [Section("person", _("The person and their answers"), person)]

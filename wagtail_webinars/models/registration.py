@@ -76,6 +76,9 @@ class Registration(AbstractFormSubmission):
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     confirmation_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Why the confirmation has not gone out (the mail server failed) and whether it
+    # will be tried again (registration_effects.py); empty once it is sent.
+    confirmation_error = models.TextField(blank=True, editable=False)
     # A cancelled person asked, from the public form, to register again: what they
     # entered waits here until they confirm from their inbox (registration.py).
     # The names and answers above change only then.
