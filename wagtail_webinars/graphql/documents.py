@@ -1,8 +1,8 @@
 """Parsing and validating a GraphQL document, once per text and set of limits.
 
 Apps send the same few documents again and again, and parsing and validating one
-cost about as much as resolving a page of a hundred registrants (see
-benchmarks/RESULTS.md). A document's syntax and its validity depend only on its
+took about a fifth of a whole request for a page of a hundred registrants
+(benchmarks/graphql.py). A document's syntax and its validity depend only on its
 text, the schema and the limits of :mod:`.limits`, so the outcome is kept, by
 text and limits, for the :data:`CACHED_DOCUMENTS` most recent ones. Changing a
 limit (``GRAPHQL_MAX_DEPTH``, ...) gives new keys, so it applies at once. Longer
@@ -20,8 +20,11 @@ from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 
 from .limits import Limits
 
-CACHED_DOCUMENTS = 256
-CACHEABLE_LENGTH = 20_000
+#: A parsed document takes about 90 bytes a character: at most 128 of at most 4,000
+#: characters keep the cache under about 45 MB a process whatever is sent (the
+#: documents apps send are a few hundred characters).
+CACHED_DOCUMENTS = 128
+CACHEABLE_LENGTH = 4_000
 
 
 @dataclass(frozen=True)
