@@ -42,6 +42,26 @@ def test_enqueue_puts_the_task_in_the_package_group(monkeypatch):
     assert calls == [((jobs.SYNC_REGISTRATION, 5), {"group": "wagtail_webinars"})]
 
 
+@pytest.mark.django_db
+def test_enqueue_at_leaves_a_schedule_that_runs_once_in_the_package_group():
+    import ast
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_q.models import Schedule
+
+    at = timezone.now() + timedelta(minutes=5)
+    jobs.enqueue_at(jobs.REGISTRATION_CHANGED, at, 7, "created", False, 2)
+    [row] = Schedule.objects.filter(func=jobs.REGISTRATION_CHANGED)
+    assert (row.func, row.schedule_type, row.next_run) == (
+        jobs.REGISTRATION_CHANGED,
+        Schedule.ONCE,
+        at,
+    )
+    assert ast.literal_eval(row.args) == (7, "created", False, 2)
+    assert "'group': 'wagtail_webinars'" in row.kwargs
+
+
 # serialized_rollback: a flush without it re-creates content types, which the next
 # serialized_rollback test then inserts again (IntegrityError at its set-up).
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

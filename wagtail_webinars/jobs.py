@@ -11,9 +11,11 @@ never before the data the task reads is committed. Tasks take primary keys.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import transaction
 from django_q.conf import Conf
-from django_q.tasks import async_task
+from django_q.tasks import async_task, schedule
 
 #: django-q2 group of every task this package queues (the admin filters by it).
 TASK_GROUP = "wagtail_webinars"
@@ -49,6 +51,12 @@ REFRESH_UPCOMING_DETAILS = _PREFIX + "refresh_upcoming_details"
 def enqueue(task_name: str, *args):
     """Queue the task ``task_name`` (one of the names above) with ``args``."""
     return async_task(task_name, *args, group=TASK_GROUP)
+
+
+def enqueue_at(task_name: str, at: datetime, *args) -> None:
+    """Queue ``task_name`` with ``args`` to run at ``at``: a django-q2 schedule run
+    once, a row of the database until then, whichever broker the cluster uses."""
+    schedule(task_name, *args, next_run=at, q_options={"group": TASK_GROUP})
 
 
 def enqueue_on_commit(task_name: str, *args) -> None:

@@ -96,22 +96,12 @@ def _send_or_retry(registration: Registration, outcome: str, attempt: int) -> No
 def _retry_later(registration: Registration, outcome: str, attempt: int, err: Exception) -> None:
     reason = describe_error(err)
     if attempt <= len(CONFIRMATION_RETRY_MINUTES):
-        from django_q.tasks import schedule
-
         from .templatetags.webinars import campus_time
 
         at = timezone.now() + timedelta(minutes=CONFIRMATION_RETRY_MINUTES[attempt - 1])
         # A schedule (a row of the database) rather than a queued task: it waits
         # for its time, and the Redis broker keeps nothing a killed worker took.
-        schedule(
-            jobs.REGISTRATION_CHANGED,
-            registration.pk,
-            outcome,
-            False,
-            attempt + 1,
-            next_run=at,
-            q_options={"group": jobs.TASK_GROUP},
-        )
+        jobs.enqueue_at(jobs.REGISTRATION_CHANGED, at, registration.pk, outcome, False, attempt + 1)
         text = _("The mail server did not take it (%(reason)s). We will try again at %(at)s.")
         text = text % {"reason": reason, "at": campus_time(at)}
     else:
