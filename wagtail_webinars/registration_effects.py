@@ -32,6 +32,7 @@ from .registration import (
     REACTIVATED,
     REACTIVATION_OFFERED,
 )
+from .templatetags.webinars import campus_time
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +78,6 @@ def run_after_change(
 
 
 def _send_or_retry(registration: Registration, outcome: str, attempt: int) -> None:
-    if outcome not in RETRIED_OUTCOMES:
-        send_email_for(registration, outcome)
-        return
     try:
         send_email_for(registration, outcome)
     except DatabaseError:
@@ -87,6 +85,8 @@ def _send_or_retry(registration: Registration, outcome: str, attempt: int) -> No
         # failure (django-q2's record of it) is the place for this one.
         raise
     except Exception as err:  # the mail backend's errors are its own (SMTP, socket, ...)
+        if outcome not in RETRIED_OUTCOMES:
+            raise
         _retry_later(registration, outcome, attempt, err)
         return
     if registration.confirmation_error:
@@ -96,8 +96,6 @@ def _send_or_retry(registration: Registration, outcome: str, attempt: int) -> No
 def _retry_later(registration: Registration, outcome: str, attempt: int, err: Exception) -> None:
     reason = describe_error(err)
     if attempt <= len(CONFIRMATION_RETRY_MINUTES):
-        from .templatetags.webinars import campus_time
-
         at = timezone.now() + timedelta(minutes=CONFIRMATION_RETRY_MINUTES[attempt - 1])
         # A schedule (a row of the database) rather than a queued task: it waits
         # for its time, and the Redis broker keeps nothing a killed worker took.
